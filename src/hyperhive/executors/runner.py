@@ -1,0 +1,260 @@
+"""Worker-side code shared by every executor: run one trial and classify its result."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import math
+import os
+import socket
+import sys
+import threading
+import time
+import traceback as tb
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from hyperhive.executors.base import TrialOutcome, TrialTask
+from hyperhive.trial import Channel, TrialContext, TrialStatus, bind, unbind
+
+HOST = socket.gethostname()
+
+
+def classify(value: Any) -> tuple[TrialStatus, dict[str, Any]]:
+    """Turn what an objective returned into a status and outcome fields.
+
+    A float (or int), a sequence of floats, or a mapping with an ``objective`` key
+    (float or sequence), an optional ``constraints`` sequence and any other keys as
+    metadata. NaN, infinite and wrong-type values make the trial ``failed``.
+    """
+    fields: dict[str, Any] = {}
+    obj = value
+    if isinstance(value, Mapping):
+        if "objective" not in value:
+            return TrialStatus.FAILED, {
+                "reason": "objective returned a mapping without an 'objective' key "
+                f"(keys: {sorted(map(str, value))})"
+            }
+        obj = value["objective"]
+        meta = {str(k): _json_safe(v) for k, v in value.items() if k not in ("objective", "constraints")}
+        fields["metadata"] = meta
+        if value.get("constraints") is not None:
+            cons = value["constraints"]
+            if not isinstance(cons, Sequence) or isinstance(cons, str | bytes):
+                cons = [cons]
+            try:
+                fields["constraints"] = tuple(float(c) for c in cons)
+            except (TypeError, ValueError):
+                return TrialStatus.FAILED, {
+                    **fields,
+                    "reason": f"constraints must be a sequence of floats, got {cons!r}",
+                }
+    parsed = _as_objective(obj)
+    if isinstance(parsed, str):
+        return TrialStatus.FAILED, {**fields, "reason": parsed}
+    fields["objective"] = parsed
+    return TrialStatus.DONE, fields
+
+
+def _as_objective(obj: Any) -> float | tuple[float, ...] | str:
+    """A float or tuple of floats, or a string saying why not."""
+    if isinstance(obj, bool) or obj is None:
+        return f"objective returned {type(obj).__name__} {obj!r}; expected a float, " \
+            "a sequence of floats or a mapping with an 'objective' key"
+    if hasattr(obj, "item") and getattr(obj, "ndim", 1) == 0:
+        obj = obj.item()
+    if isinstance(obj, int | float):
+        f = float(obj)
+        if not math.isfinite(f):
+            return f"objective returned a non-finite value ({f})"
+        return f
+    if isinstance(obj, Sequence) or hasattr(obj, "__array__"):
+        if isinstance(obj, str | bytes):
+            return f"objective returned {type(obj).__name__} {obj!r}; expected a float, " \
+                "a sequence of floats or a mapping with an 'objective' key"
+        try:
+            vals = tuple(float(v) for v in list(obj))
+        except (TypeError, ValueError):
+            return f"objective returned {obj!r}, which is not a sequence of floats"
+        if not vals:
+            return "objective returned an empty sequence"
+        if not all(math.isfinite(v) for v in vals):
+            return f"objective returned a non-finite value ({list(vals)})"
+        return vals
+    return f"objective returned {type(obj).__name__} {obj!r}; expected a float, " \
+        "a sequence of floats or a mapping with an 'objective' key"
+
+
+def _json_safe(value: Any) -> Any:
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        if hasattr(value, "tolist"):
+            return value.tolist()
+        return repr(value)
+
+
+def run_trial(
+    objective: Callable[[dict[str, Any]], Any],
+    task: TrialTask,
+    channel: Channel | None,
+    *,
+    worker: str,
+    capture: str | None = None,
+) -> TrialOutcome:
+    """Run ``objective`` on one task, bound to its trial context, and classify the result.
+
+    Args:
+        objective: the user's function.
+        task: what to run.
+        channel: carries ``hh.report`` values and stop requests.
+        worker: a name for the worker slot, recorded on the trial.
+        capture: ``"fd"`` redirects file descriptors 1 and 2 to the trial's artifact
+            folder (for a worker process of its own), ``"proxy"`` redirects
+            ``sys.stdout``/``sys.stderr`` per thread, None captures nothing.
+    """
+    art = Path(task.artifact_dir) if task.artifact_dir else None
+    ctx = TrialContext(
+        id=task.trial_id, seed=task.seed, artifact_dir=art, config=dict(task.config), channel=channel
+    )
+    if art is not None:
+        art.mkdir(parents=True, exist_ok=True)
+    token = bind(ctx)
+    started = time.time()
+    try:
+        with _captured(art if task.capture_output else None, capture):
+            try:
+                value = objective(dict(task.config))
+            except BaseException as exc:  # noqa: BLE001 - failure is data
+                if isinstance(exc, KeyboardInterrupt | SystemExit) and threading.current_thread() is threading.main_thread() and capture is None:
+                    raise
+                finished = time.time()
+                return TrialOutcome(
+                    trial_id=task.trial_id,
+                    status=TrialStatus.FAILED,
+                    reason=f"{type(exc).__name__}: {exc}",
+                    traceback=tb.format_exc(),
+                    started=started,
+                    finished=finished,
+                    worker=worker,
+                    host=HOST,
+                )
+    finally:
+        unbind(token)
+    finished = time.time()
+    status, fields = classify(value)
+    if status == TrialStatus.DONE and ctx.should_stop():
+        status = TrialStatus.STOPPED
+        fields.setdefault("reason", "stopped early by a stopper")
+    if task.timeout is not None and finished - started > task.timeout:
+        fields.setdefault("metadata", {})["late_objective"] = fields.pop("objective", None)
+        status = TrialStatus.TIMEOUT
+        fields["reason"] = (
+            f"ran {finished - started:.3f} s, past trial_timeout={task.timeout} s "
+            "(this executor cannot end a running trial; its value is kept in metadata)"
+        )
+    return TrialOutcome(
+        trial_id=task.trial_id,
+        status=status,
+        started=started,
+        finished=finished,
+        worker=worker,
+        host=HOST,
+        **fields,
+    )
+
+
+# -- output capture -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _captured(art: Path | None, mode: str | None) -> Iterator[None]:
+    if art is None or mode is None:
+        yield
+        return
+    if mode == "fd":
+        with _fd_capture(art):
+            yield
+        return
+    with _proxy_capture(art):
+        yield
+
+
+@contextlib.contextmanager
+def _fd_capture(art: Path) -> Iterator[None]:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = os.dup(1), os.dup(2)
+    out = open(art / "stdout.txt", "ab")  # noqa: SIM115
+    err = open(art / "stderr.txt", "ab")  # noqa: SIM115
+    try:
+        os.dup2(out.fileno(), 1)
+        os.dup2(err.fileno(), 2)
+        yield
+    finally:
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        os.close(saved[0])
+        os.close(saved[1])
+        out.close()
+        err.close()
+
+
+class _ThreadRouter(io.TextIOBase):
+    """A ``sys.stdout`` stand-in that sends each thread's writes to that thread's file."""
+
+    def __init__(self, fallback: TextIO) -> None:
+        self.fallback = fallback
+        self.targets: dict[int, TextIO] = {}
+
+    def _target(self) -> TextIO:
+        return self.targets.get(threading.get_ident(), self.fallback)
+
+    def write(self, s: str) -> int:  # type: ignore[override]
+        return self._target().write(s)
+
+    def flush(self) -> None:
+        self._target().flush()
+
+    def isatty(self) -> bool:
+        return False
+
+
+_router_lock = threading.Lock()
+_routers: dict[str, _ThreadRouter] = {}
+_router_users = 0
+
+
+@contextlib.contextmanager
+def _proxy_capture(art: Path) -> Iterator[None]:
+    global _router_users
+    ident = threading.get_ident()
+    out = open(art / "stdout.txt", "a", encoding="utf-8")  # noqa: SIM115
+    err = open(art / "stderr.txt", "a", encoding="utf-8")  # noqa: SIM115
+    with _router_lock:
+        if _router_users == 0:
+            _routers["stdout"] = _ThreadRouter(sys.stdout)
+            _routers["stderr"] = _ThreadRouter(sys.stderr)
+            sys.stdout = _routers["stdout"]  # type: ignore[assignment]
+            sys.stderr = _routers["stderr"]  # type: ignore[assignment]
+        _router_users += 1
+        _routers["stdout"].targets[ident] = out
+        _routers["stderr"].targets[ident] = err
+    try:
+        yield
+    finally:
+        with _router_lock:
+            _routers["stdout"].targets.pop(ident, None)
+            _routers["stderr"].targets.pop(ident, None)
+            _router_users -= 1
+            if _router_users == 0:
+                sys.stdout = _routers["stdout"].fallback
+                sys.stderr = _routers["stderr"].fallback
+        out.close()
+        err.close()
