@@ -1,0 +1,169 @@
+"""Durable ask/tell (``hh.Run``) and reading a run back (``hh.load``)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from hyperhive.executors.runner import HOST, classify
+from hyperhive.optimizers import Optimizer, get_optimizer
+from hyperhive.search.result import Result
+from hyperhive.search.state import RunState, normalize_directions
+from hyperhive.space import Space
+from hyperhive.storage import RunDir
+from hyperhive.trial import Trial, TrialStatus, end_event, submit_event
+
+
+class Run:
+    """A durable ask/tell search, for users who launch trials themselves (e.g. job arrays).
+
+    Every ``ask`` and ``tell`` is journaled in ``run_dir`` at once, so several
+    processes may share one run directory, and a run reopened later continues
+    where it was: finished trials are told to the optimizer again.
+
+    Args:
+        space: the search space.
+        run_dir: a folder for the journal; None keeps the run in memory.
+        optimizer: a name or an :class:`hyperhive.optimizers.Optimizer`.
+        direction: ``"minimize"``, ``"maximize"`` or a list of them.
+        seed: the run's seed (None draws one, or takes the recorded one).
+
+    Example:
+        >>> run = hh.Run(space, run_dir="runs/arr")       # doctest: +SKIP
+        >>> trial = run.ask()
+        >>> run.tell(trial, train(**trial.config))
+    """
+
+    def __init__(
+        self,
+        space: Any,
+        run_dir: str | Path | None = None,
+        optimizer: str | Optimizer = "auto",
+        direction: str | list[str] = "minimize",
+        seed: int | None = None,
+    ) -> None:
+        directions = normalize_directions(direction)
+        self.optimizer = get_optimizer(optimizer)
+        self._state = RunState(space, directions, run_dir, seed, self.optimizer.settings())
+        self._state.load()
+        self.optimizer.setup(self._state.space, directions, seed=self._state.seed)
+        self.optimizer.tell(self._state.finished_in_order())
+        self._told = {t.id for t in self._state.trials.values() if t.status.finished}
+
+    @property
+    def space(self) -> Space:
+        """The search space."""
+        return self._state.space
+
+    @property
+    def seed(self) -> int:
+        """The run's seed."""
+        return self._state.seed
+
+    def refresh(self) -> None:
+        """Read what other processes wrote to the run since the last call."""
+        changed = self._state.load()
+        newly = [t for t in changed if t.status.finished and t.id not in self._told]
+        newly.sort(key=lambda t: (t.finished or 0.0, t.id))
+        self._told.update(t.id for t in newly)
+        self.optimizer.tell(newly)
+
+    def ask(self) -> Trial:
+        """A new trial (journaled as running); its ``config``, ``id`` and ``seed`` are set."""
+        self.refresh()
+        pending = [t for t in self._state.trials.values() if not t.status.finished]
+        (config,) = self.optimizer.ask(1, pending=pending)
+        (trial,) = self._state.commit([submit_event(None, config)])
+        trial.started = trial.submitted
+        trial.host = HOST
+        return trial
+
+    def artifact_dir(self, trial: Trial | int) -> Path | None:
+        """The trial's artifact folder (None in memory)."""
+        tid = trial.id if isinstance(trial, Trial) else int(trial)
+        d = self._state.artifact_dir(tid)
+        return Path(d) if d is not None else None
+
+    def tell(
+        self,
+        trial: Trial | int,
+        value: Any = None,
+        *,
+        status: TrialStatus | str | None = None,
+        reason: str | None = None,
+    ) -> Trial:
+        """Record the result of a trial.
+
+        Args:
+            trial: the trial (or its id) from :meth:`ask`.
+            value: what the objective returned (float, sequence or mapping).
+            status: force a status (e.g. ``"failed"``) instead of judging ``value``.
+            reason: why, for a forced status.
+
+        Raises:
+            ValueError: for an unknown trial id or a trial that already ended.
+        """
+        tid = trial.id if isinstance(trial, Trial) else trial
+        self._state.load()
+        record = self._state.trials.get(int(tid)) if isinstance(tid, int) else None
+        if record is None:
+            raise ValueError(f"tell(trial=...) got an unknown trial id {tid!r}")
+        if record.status.finished:
+            raise ValueError(f"trial {tid} already ended with status {record.status.value!r}")
+        if status is not None:
+            st, fields = TrialStatus(status), {"reason": reason}
+        else:
+            st, fields = classify(value)
+            k = len(self._state.directions)
+            obj = fields.get("objective")
+            n = 0 if obj is None else (len(obj) if isinstance(obj, tuple) else 1)
+            if st == TrialStatus.DONE and n != k:
+                st, fields = TrialStatus.FAILED, {
+                    "reason": f"value has {n} objective(s) but the run has {k} direction(s)"
+                }
+        record.status = st
+        record.objective = fields.get("objective")
+        record.constraints = fields.get("constraints")
+        record.metadata = fields.get("metadata", {})
+        record.reason = fields.get("reason")
+        record.started = record.started or record.submitted
+        record.finished = time.time()
+        record.host = record.host or HOST
+        self._state.commit([end_event(record)])
+        self._told.add(record.id)
+        self.optimizer.tell([record])
+        return record
+
+    def result(self) -> Result:
+        """The run so far as a :class:`hyperhive.Result`."""
+        self.refresh()
+        rd = self._state.run_dir
+        return Result(
+            self._state.trials.values(),
+            self._state.space,
+            self._state.directions,
+            run_dir=rd.path if rd else None,
+            seed=self._state.seed,
+        )
+
+
+def load(run_dir: str | Path) -> Result:
+    """Open a run directory and return its trials as a :class:`hyperhive.Result`, without resuming.
+
+    Raises:
+        FileNotFoundError: when ``run_dir`` holds no run.
+    """
+    path = Path(run_dir)
+    if not RunDir.exists(path):
+        raise FileNotFoundError(f"run_dir {str(path)!r} holds no hyperhive run (no journal found)")
+    rd = RunDir(path)
+    meta = rd.read_json("run.json")
+    space = Space.from_dict(rd.read_json("space.json"))
+    trials = rd.store.trials()
+    for t in trials.values():
+        if t.seed is None:
+            from hyperhive.search.state import trial_seed
+
+            t.seed = trial_seed(int(meta["seed"]), t.id)
+    return Result(trials.values(), space, meta["directions"], run_dir=path, seed=int(meta["seed"]))

@@ -1,0 +1,157 @@
+"""The run: a store, an optional run directory, the trial table, and the checks that keep
+a run directory consistent across resumes. Shared by ``hh.search``, ``hh.Run`` and ``hh.load``."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hyperhive.space import Space, as_space
+from hyperhive.storage import MemoryStore, RunDir, Store
+from hyperhive.trial import Trial, apply_event
+
+logger = logging.getLogger("hyperhive")
+
+DIRECTIONS = ("minimize", "maximize")
+
+
+def normalize_directions(direction: str | Sequence[str]) -> list[str]:
+    """``"minimize"``, ``"maximize"`` or a list of them -> a validated list."""
+    items = [direction] if isinstance(direction, str) else list(direction)
+    if not items:
+        raise ValueError("direction must be 'minimize', 'maximize' or a non-empty list of them")
+    for d in items:
+        if d not in DIRECTIONS:
+            raise ValueError(
+                f"direction must be 'minimize' or 'maximize' (or a list of them), got {d!r}"
+            )
+    return items
+
+
+def trial_seed(run_seed: int, trial_id: int) -> int:
+    """The seed of one trial, derived from the run's seed and the trial id."""
+    return int(np.random.SeedSequence([run_seed, trial_id]).generate_state(1)[0])
+
+
+class RunState:
+    """The trials of one run, kept in step with its store.
+
+    Args:
+        space: the search space (anything :func:`hyperhive.space.as_space` takes).
+        directions: objective directions.
+        run_dir: a folder (durable) or None (in memory).
+        seed: the run's seed; None draws one, or takes the recorded one on resume.
+        optimizer_settings: recorded in ``run.json`` on creation.
+        store: a store to use instead of the run directory's own journal.
+    """
+
+    def __init__(
+        self,
+        space: Any,
+        directions: Sequence[str],
+        run_dir: str | Path | None,
+        seed: int | None,
+        optimizer_settings: Mapping[str, Any] | None = None,
+        store: Store | None = None,
+    ) -> None:
+        self.space: Space = as_space(space)
+        self.directions = list(directions)
+        self.run_dir: RunDir | None = RunDir(run_dir) if run_dir is not None else None
+        self.resumed = False
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+            raise ValueError(f"seed must be an integer or None, got seed={seed!r}")
+        if self.run_dir is not None:
+            self.seed = self._check_run_dir(seed, optimizer_settings or {})
+        else:
+            self.seed = int(seed) if seed is not None else secrets.randbits(32)
+        if store is not None:
+            self.store = store
+        elif self.run_dir is not None:
+            self.store = self.run_dir.store
+        else:
+            self.store = MemoryStore()
+        self.trials: dict[int, Trial] = {}
+        self.seq = 0
+
+    # -- run directory -----------------------------------------------------------
+    def _check_run_dir(self, seed: int | None, optimizer_settings: Mapping[str, Any]) -> int:
+        rd = self.run_dir
+        if rd is None:  # pragma: no cover - guarded by caller
+            raise RuntimeError("no run directory")
+        meta = rd.read_json("run.json") if (rd.path / "run.json").exists() else None
+        if meta is None:
+            used = int(seed) if seed is not None else secrets.randbits(32)
+            rd.write_json("space.json", self.space.to_dict())
+            rd.write_run_meta(
+                directions=self.directions, seed=used, optimizer=dict(optimizer_settings)
+            )
+            return used
+        self.resumed = True
+        old_space = Space.from_dict(rd.read_json("space.json"))
+        if old_space != self.space:
+            raise ValueError(
+                f"run_dir {str(rd.path)!r} holds a search over a different space "
+                f"(recorded parameters: {old_space.names}, given: {self.space.names}); "
+                "use a new run_dir, or the same space to resume"
+            )
+        old_dirs = list(meta.get("directions", []))
+        if old_dirs != self.directions:
+            raise ValueError(
+                f"run_dir {str(rd.path)!r} holds a search with direction={old_dirs!r}, "
+                f"got direction={self.directions!r}; use a new run_dir to change it"
+            )
+        recorded = int(meta["seed"])
+        if seed is not None and int(seed) != recorded:
+            logger.warning(
+                "run_dir %s was created with seed=%d; resuming with it (seed=%d ignored)",
+                rd.path,
+                recorded,
+                seed,
+            )
+        return recorded
+
+    # -- trial table ---------------------------------------------------------------
+    def load(self) -> list[Trial]:
+        """Read events committed since the last call; returns trials that changed."""
+        changed: dict[int, Trial] = {}
+        for seq, event in self.store.events(self.seq):
+            self.seq = seq
+            t = apply_event(self.trials, event)
+            if t is not None:
+                if t.seed is None:
+                    t.seed = trial_seed(self.seed, t.id)
+                changed[t.id] = t
+        return list(changed.values())
+
+    def commit(self, events: list[dict[str, Any]]) -> list[Trial]:
+        """Append events to the store (one atomic batch) and apply them to the table.
+
+        Returns the trials created by ``submit`` events, in order.
+        """
+        if not events:
+            return []
+        ids = self.store.append(events)
+        created: list[Trial] = []
+        for event, tid in zip(events, ids, strict=True):
+            event["trial"] = tid
+            t = apply_event(self.trials, event)
+            if event["kind"] == "submit" and t is not None:
+                t.seed = trial_seed(self.seed, tid)
+                created.append(t)
+        return created
+
+    def artifact_dir(self, trial_id: int) -> str | None:
+        """The trial's artifact folder (None in memory)."""
+        if self.run_dir is None:
+            return None
+        return str(self.run_dir.artifact_dir(trial_id))
+
+    def finished_in_order(self) -> list[Trial]:
+        """Finished trials in the order they finished (for replaying an optimizer)."""
+        done = [t for t in self.trials.values() if t.status.finished]
+        return sorted(done, key=lambda t: (t.finished or 0.0, t.id))
