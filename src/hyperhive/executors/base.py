@@ -6,6 +6,12 @@ driver's report sink with :meth:`Executor.start`; after that each
 :meth:`Executor.submit` takes one :class:`TrialTask` and returns a future that
 resolves to a :class:`TrialOutcome` (a future never raises for a failure inside
 the objective: failures are outcomes).
+
+Futures are marked running when they are returned, so ``future.cancel()`` is a
+no-op that returns False: end a trial with :meth:`Executor.cancel`, which resolves
+its future with a ``cancelled`` outcome. Wait on futures with
+``concurrent.futures.wait(..., return_when=FIRST_COMPLETED)`` or add done callbacks
+(callbacks run in an executor thread: keep them short and thread-safe).
 """
 
 from __future__ import annotations
@@ -18,13 +24,35 @@ from typing import Any, ClassVar
 
 from hyperhive.trial import TrialStatus
 
+__all__ = [
+    "Executor",
+    "HyperhiveWarning",
+    "ReportSink",
+    "TrialOutcome",
+    "TrialTask",
+    "resolved_future",
+]
+
 ReportSink = Callable[[int, "int | None", Any, float], None]
 """Driver-side callback ``sink(trial_id, step, value, time)``; must be thread-safe."""
 
 
+class HyperhiveWarning(UserWarning):
+    """A warning from hyperhive (for example: an executor cannot enforce trial_timeout)."""
+
+
 @dataclass
 class TrialTask:
-    """What a worker needs to run one trial."""
+    """What a worker needs to run one trial.
+
+    Attributes:
+        trial_id: the trial id.
+        config: the configuration to evaluate.
+        seed: the trial's own seed.
+        artifact_dir: a folder for the trial's files (its captured output goes there).
+        timeout: seconds the trial may run (``trial_timeout``); None for no limit.
+        capture_output: send the trial's stdout/stderr to ``artifact_dir``.
+    """
 
     trial_id: int
     config: dict[str, Any]
@@ -93,5 +121,15 @@ class Executor(abc.ABC):
     def __enter__(self) -> Executor:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown(wait=True)
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        # Leaving on an exception (Ctrl-C included) ends running trials instead of
+        # waiting for them.
+        self.shutdown(wait=exc_type is None)
+
+
+def resolved_future(outcome: TrialOutcome) -> Future[TrialOutcome]:
+    """A future that is already resolved to ``outcome``."""
+    fut: Future[TrialOutcome] = Future()
+    fut.set_running_or_notify_cancel()
+    fut.set_result(outcome)
+    return fut

@@ -38,7 +38,9 @@ def classify(value: Any) -> tuple[TrialStatus, dict[str, Any]]:
                 f"(keys: {sorted(map(str, value))})"
             }
         obj = value["objective"]
-        meta = {str(k): _json_safe(v) for k, v in value.items() if k not in ("objective", "constraints")}
+        meta = {
+            str(k): _json_safe(v) for k, v in value.items() if k not in ("objective", "constraints")
+        }
         fields["metadata"] = meta
         if value.get("constraints") is not None:
             cons = value["constraints"]
@@ -61,30 +63,39 @@ def classify(value: Any) -> tuple[TrialStatus, dict[str, Any]]:
 def _as_objective(obj: Any) -> float | tuple[float, ...] | str:
     """A float or tuple of floats, or a string saying why not."""
     if isinstance(obj, bool) or obj is None:
-        return f"objective returned {type(obj).__name__} {obj!r}; expected a float, " \
+        return (
+            f"objective returned {type(obj).__name__} {obj!r}; expected a float, "
             "a sequence of floats or a mapping with an 'objective' key"
+        )
     if hasattr(obj, "item") and getattr(obj, "ndim", 1) == 0:
         obj = obj.item()
     if isinstance(obj, int | float):
-        f = float(obj)
+        try:
+            f = float(obj)
+        except OverflowError:
+            return f"objective returned an integer too large for a float ({obj})"
         if not math.isfinite(f):
             return f"objective returned a non-finite value ({f})"
         return f
     if isinstance(obj, Sequence) or hasattr(obj, "__array__"):
         if isinstance(obj, str | bytes):
-            return f"objective returned {type(obj).__name__} {obj!r}; expected a float, " \
+            return (
+                f"objective returned {type(obj).__name__} {obj!r}; expected a float, "
                 "a sequence of floats or a mapping with an 'objective' key"
+            )
         try:
             vals = tuple(float(v) for v in list(obj))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             return f"objective returned {obj!r}, which is not a sequence of floats"
         if not vals:
             return "objective returned an empty sequence"
         if not all(math.isfinite(v) for v in vals):
             return f"objective returned a non-finite value ({list(vals)})"
         return vals
-    return f"objective returned {type(obj).__name__} {obj!r}; expected a float, " \
+    return (
+        f"objective returned {type(obj).__name__} {obj!r}; expected a float, "
         "a sequence of floats or a mapping with an 'objective' key"
+    )
 
 
 def _json_safe(value: Any) -> Any:
@@ -104,8 +115,13 @@ def run_trial(
     *,
     worker: str,
     capture: str | None = None,
+    interrupt: bool = True,
 ) -> TrialOutcome:
     """Run ``objective`` on one task, bound to its trial context, and classify the result.
+
+    A trial that runs past ``task.timeout`` is marked ``timeout`` when it returns
+    (executors that can end a running trial pass a task without a timeout and
+    enforce it themselves).
 
     Args:
         objective: the user's function.
@@ -115,40 +131,56 @@ def run_trial(
         capture: ``"fd"`` redirects file descriptors 1 and 2 to the trial's artifact
             folder (for a worker process of its own), ``"proxy"`` redirects
             ``sys.stdout``/``sys.stderr`` per thread, None captures nothing.
+        interrupt: re-raise a ``KeyboardInterrupt`` raised in the main thread (so that
+            Ctrl-C reaches the driver when trials run in it) instead of recording it
+            as a failure.
+
+    Returns:
+        The outcome; failures of the objective are outcomes, never exceptions.
     """
     art = Path(task.artifact_dir) if task.artifact_dir else None
     ctx = TrialContext(
-        id=task.trial_id, seed=task.seed, artifact_dir=art, config=dict(task.config), channel=channel
+        id=task.trial_id,
+        seed=task.seed,
+        artifact_dir=art,
+        config=dict(task.config),
+        channel=channel,
     )
-    if art is not None:
-        art.mkdir(parents=True, exist_ok=True)
-    token = bind(ctx)
     started = time.time()
+    token = bind(ctx)
     try:
+        if art is not None:
+            art.mkdir(parents=True, exist_ok=True)
         with _captured(art if task.capture_output else None, capture):
-            try:
-                value = objective(dict(task.config))
-            except BaseException as exc:  # noqa: BLE001 - failure is data
-                if isinstance(exc, KeyboardInterrupt | SystemExit) and threading.current_thread() is threading.main_thread() and capture is None:
-                    raise
-                finished = time.time()
-                return TrialOutcome(
-                    trial_id=task.trial_id,
-                    status=TrialStatus.FAILED,
-                    reason=f"{type(exc).__name__}: {exc}",
-                    traceback=tb.format_exc(),
-                    started=started,
-                    finished=finished,
-                    worker=worker,
-                    host=HOST,
-                )
+            value = objective(dict(task.config))
+    except BaseException as exc:  # noqa: BLE001 - failure is data
+        if (
+            interrupt
+            and isinstance(exc, KeyboardInterrupt)
+            and threading.current_thread() is threading.main_thread()
+        ):
+            raise
+        return TrialOutcome(
+            trial_id=task.trial_id,
+            status=TrialStatus.FAILED,
+            reason=f"{type(exc).__name__}: {exc}",
+            traceback=tb.format_exc(),
+            started=started,
+            finished=time.time(),
+            worker=worker,
+            host=HOST,
+        )
     finally:
         unbind(token)
     finished = time.time()
-    status, fields = classify(value)
-    if status == TrialStatus.DONE and ctx.should_stop():
-        status = TrialStatus.STOPPED
-        fields.setdefault("reason", "stopped early by a stopper")
+    try:
+        status, fields = classify(value)
+        if status == TrialStatus.DONE and ctx.should_stop():
+            status = TrialStatus.STOPPED
+            fields.setdefault("reason", "stopped early by a stopper")
+    except Exception as exc:  # noqa: BLE001 - a value we cannot read is a failure
+        status = TrialStatus.FAILED
+        fields = {"reason": f"could not read the objective's value: {type(exc).__name__}: {exc}"}
     if task.timeout is not None and finished - started > task.timeout:
         fields.setdefault("metadata", {})["late_objective"] = fields.pop("objective", None)
         status = TrialStatus.TIMEOUT

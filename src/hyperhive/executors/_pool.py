@@ -1,0 +1,531 @@
+"""Driver side of the process executor: the slots, the queue and the I/O thread.
+
+All state lives under one lock. Futures are resolved and the report sink is
+called with the lock released (a done-callback may call back into the executor).
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import signal
+import threading
+import time
+from concurrent.futures import Future
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+import psutil
+
+from hyperhive.executors._slot import DONE, EXIT, HELLO, REPORT, STOP, TASK, dumps, loads, slot_main
+from hyperhive.executors.base import ReportSink, TrialOutcome, TrialTask
+from hyperhive.executors.runner import HOST
+from hyperhive.trial import TrialStatus
+
+__all__ = ["SlotPool", "describe_exit"]
+
+log = logging.getLogger("hyperhive.executors")
+
+#: Slots that die before saying hello this many times in a row break the executor.
+MAX_START_FAILURES = 3
+#: Seconds between checks that the leftover processes of an ended slot are gone.
+ORPHAN_POLL = 0.05
+_SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)
+
+
+class _Slot:
+    """Driver-side view of one slot process."""
+
+    __slots__ = (
+        "index", "proc", "conn", "sentinel", "pid", "group", "ready", "task", "future",
+        "started", "deadline", "ending", "kill_at", "term_sent", "exiting", "conn_open",
+    )  # fmt: skip
+
+    def __init__(self, index: int, proc: Any, conn: Connection) -> None:
+        self.index = index
+        self.proc = proc
+        self.conn = conn
+        self.sentinel: int = proc.sentinel
+        self.pid: int = proc.pid
+        self.group = False  # True once the slot reported that it leads its process group
+        self.ready = False  # True once the slot said hello
+        self.task: TrialTask | None = None
+        self.future: Future[TrialOutcome] | None = None
+        self.started = 0.0
+        self.deadline: float | None = None  # monotonic time of trial_timeout
+        self.ending: tuple[TrialStatus, str] | None = None  # set when the driver ends the trial
+        self.kill_at: float | None = None  # monotonic time of SIGKILL
+        self.term_sent = False
+        self.exiting = False
+        self.conn_open = True
+
+
+def describe_exit(code: int | None) -> str:
+    """Say in words how a process ended, from its exit code (negative: a signal)."""
+    if code is None:
+        return "ended with an unknown status"
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        text = f"was killed by {name} (signal {-code})"
+        if -code == _SIGKILL:
+            text += "; out of memory?"
+        return text
+    return f"exited with code {code}"
+
+
+class SlotPool:
+    """The slots of one :class:`~hyperhive.executors.Process` executor."""
+
+    def __init__(
+        self, ctx: Any, workers: int, payload: bytes, sink: ReportSink, grace: float, name: str
+    ) -> None:
+        self._ctx = ctx
+        self._payload = payload
+        self._sink = sink
+        self._grace = grace
+        self._name = name
+        self._lock = threading.Lock()
+        self._slots: list[_Slot | None] = [None] * workers
+        self._owner: dict[Any, _Slot] = {}  # connection or sentinel -> slot
+        self._idle: list[_Slot] = []
+        self._queue: collections.OrderedDict[int, tuple[TrialTask, Future[TrialOutcome]]] = (
+            collections.OrderedDict()
+        )
+        self._running: dict[int, _Slot] = {}
+        self._stops: set[int] = set()  # queued trials already asked to stop
+        self._orphans: list[tuple[int, float]] = []  # (process group, SIGKILL time)
+        self._later: list[tuple[Future[TrialOutcome], TrialOutcome]] = []
+        self._start_failures = 0
+        self._broken: str | None = None
+        self._closing: str | None = None  # None, "wait" or "now"
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_w, False)
+        self._thread = threading.Thread(target=self._run, name="hyperhive-process", daemon=True)
+
+    # -- called from any thread ---------------------------------------------------
+
+    def start(self) -> None:
+        """Start every slot process and the I/O thread."""
+        with self._lock:
+            for i in range(len(self._slots)):
+                self._spawn(i)
+        self._thread.start()
+
+    def submit(self, task: TrialTask) -> Future[TrialOutcome]:
+        """Send the task to an idle slot, or queue it."""
+        fut: Future[TrialOutcome] = Future()
+        fut.set_running_or_notify_cancel()
+        with self._lock:
+            if self._closing is not None:
+                raise RuntimeError("cannot submit trials after shutdown()")
+            if self._broken is not None:
+                self._later.append((fut, self._outcome(task, TrialStatus.FAILED, self._broken)))
+            elif self._idle:
+                self._dispatch(self._idle.pop(), task, fut)
+            else:
+                self._queue[task.trial_id] = (task, fut)
+        self._flush()
+        if task.timeout is not None:
+            self._wake()
+        return fut
+
+    def cancel(self, trial_id: int) -> bool:
+        """End a queued or running trial with status ``cancelled``."""
+        with self._lock:
+            if trial_id in self._queue:
+                task, fut = self._queue.pop(trial_id)
+                self._stops.discard(trial_id)
+                reason = "cancelled before it started"
+                self._later.append((fut, self._outcome(task, TrialStatus.CANCELLED, reason)))
+                done = True
+            elif trial_id in self._running:
+                slot = self._running[trial_id]
+                if slot.ending is None:
+                    self._end(slot, TrialStatus.CANCELLED, "cancelled while running")
+                done = slot.ending is not None and slot.ending[0] == TrialStatus.CANCELLED
+            else:
+                done = False
+        self._flush()
+        self._wake()
+        return done
+
+    def request_stop(self, trial_id: int) -> None:
+        """Make ``hh.should_stop()`` True inside the trial."""
+        with self._lock:
+            if trial_id in self._queue:
+                self._stops.add(trial_id)
+            elif trial_id in self._running:
+                slot = self._running[trial_id]
+                try:
+                    slot.conn.send_bytes(dumps((STOP, trial_id)))
+                except OSError:
+                    pass  # the slot is dying; its exit is handled by the I/O thread
+
+    def shutdown(self, wait: bool) -> None:
+        """Stop the slots (see :meth:`Process.shutdown`); returns when none is left."""
+        with self._lock:
+            if self._closing != "now":
+                self._closing = "wait" if wait else "now"
+            if self._closing == "now":
+                for task, fut in self._queue.values():
+                    reason = "the executor was shut down before the trial started"
+                    self._later.append((fut, self._outcome(task, TrialStatus.CANCELLED, reason)))
+                self._queue.clear()
+                for slot in list(self._running.values()):
+                    if slot.ending is None:
+                        self._end(slot, TrialStatus.CANCELLED, "the executor was shut down")
+            while self._idle:
+                self._exit(self._idle.pop())
+        self._flush()
+        self._wake()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join()
+
+    def pids(self) -> list[int]:
+        """Process ids of the slot processes alive now."""
+        with self._lock:
+            return [s.pid for s in self._slots if s is not None]
+
+    # -- helpers (lock held) ------------------------------------------------------
+
+    def _spawn(self, index: int) -> None:
+        conn, child = self._ctx.Pipe(duplex=True)
+        proc = self._ctx.Process(
+            target=slot_main,
+            args=(index, child, self._payload),
+            name=f"hyperhive-{self._name}-{index}",
+        )
+        try:
+            proc.start()
+        finally:
+            child.close()
+        slot = _Slot(index, proc, conn)
+        self._slots[index] = slot
+        self._owner[conn] = slot
+        self._owner[slot.sentinel] = slot
+
+    def _dispatch(self, slot: _Slot, task: TrialTask, fut: Future[TrialOutcome]) -> None:
+        stop = task.trial_id in self._stops
+        self._stops.discard(task.trial_id)
+        try:
+            data = dumps(
+                (TASK, task.trial_id, task.config, task.seed, task.artifact_dir,
+                 task.capture_output, stop)
+            )  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - a configuration that does not pickle
+            reason = f"the trial's configuration cannot be sent to a worker: {exc!r}"
+            self._later.append((fut, self._outcome(task, TrialStatus.FAILED, reason)))
+            self._next(slot)
+            return
+        try:
+            slot.conn.send_bytes(data)
+        except OSError:
+            # The slot is dying; run the trial on the next slot (its exit is handled later).
+            self._queue[task.trial_id] = (task, fut)
+            self._queue.move_to_end(task.trial_id, last=False)
+            if stop:
+                self._stops.add(task.trial_id)
+            return
+        slot.task, slot.future = task, fut
+        slot.started = time.time()
+        if task.timeout is not None:
+            slot.deadline = time.monotonic() + task.timeout
+        self._running[task.trial_id] = slot
+
+    def _next(self, slot: _Slot) -> None:
+        """Give a free slot its next task, or park it."""
+        if slot.exiting or not slot.ready:
+            return
+        if self._queue and self._broken is None:
+            _, (task, fut) = self._queue.popitem(last=False)
+            self._dispatch(slot, task, fut)
+        elif self._closing is not None:
+            self._exit(slot)
+        else:
+            self._idle.append(slot)
+
+    def _exit(self, slot: _Slot) -> None:
+        slot.exiting = True
+        slot.kill_at = time.monotonic() + self._grace
+        try:
+            slot.conn.send_bytes(dumps((EXIT,)))
+        except OSError:
+            pass
+
+    def _end(self, slot: _Slot, status: TrialStatus, reason: str) -> None:
+        """End the slot's trial by ending its process group."""
+        slot.ending = (status, reason)
+        slot.deadline = None
+        if self._grace > 0:
+            self._signal(slot, signal.SIGTERM)
+            slot.term_sent = True
+            slot.kill_at = time.monotonic() + self._grace
+        else:
+            self._signal(slot, _SIGKILL)
+
+    def _signal(self, slot: _Slot, sig: int) -> None:
+        try:
+            if slot.group and hasattr(os, "killpg"):
+                os.killpg(slot.pid, sig)
+            else:
+                os.kill(slot.pid, sig)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def _outcome(
+        self, task: TrialTask, status: TrialStatus, reason: str, slot: _Slot | None = None
+    ) -> TrialOutcome:
+        return TrialOutcome(
+            trial_id=task.trial_id,
+            status=status,
+            reason=reason,
+            started=slot.started if slot is not None else None,
+            finished=time.time(),
+            worker=f"{self._name}-{slot.index}" if slot is not None else None,
+            host=HOST,
+        )
+
+    def _clear_trial(self, slot: _Slot) -> tuple[TrialTask, Future[TrialOutcome]] | None:
+        if slot.task is None or slot.future is None:
+            return None
+        task, fut = slot.task, slot.future
+        self._running.pop(task.trial_id, None)
+        slot.task = slot.future = None
+        slot.deadline = None
+        return task, fut
+
+    def _break(self, reason: str) -> None:
+        self._broken = reason
+        for task, fut in self._queue.values():
+            self._later.append((fut, self._outcome(task, TrialStatus.FAILED, reason)))
+        self._queue.clear()
+        log.error("process executor: %s", reason)
+
+    # -- outside the lock ----------------------------------------------------------
+
+    def _flush(self) -> None:
+        if not self._later:  # whoever appends also flushes
+            return
+        with self._lock:
+            items, self._later = self._later, []
+        for fut, outcome in items:
+            fut.set_result(outcome)
+
+    def _wake(self) -> None:
+        try:
+            os.write(self._wake_w, b"!")
+        except (BlockingIOError, OSError):
+            pass
+
+    # -- the I/O thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while True:
+                with self._lock:
+                    if self._closing is not None and not self._orphans and not any(self._slots):
+                        break
+                    objs: list[Any] = [self._wake_r, *self._owner]
+                    timeout = self._next_timer()
+                ready = wait(objs, timeout)
+                conns = [o for o in ready if isinstance(o, Connection)]
+                for conn in conns:
+                    self._drain(conn)
+                for obj in ready:
+                    if obj == self._wake_r:
+                        os.read(self._wake_r, 4096)
+                    elif not isinstance(obj, Connection):
+                        self._on_exit(obj)
+                self._timers()
+                self._flush()
+        except BaseException:  # noqa: BLE001 - never leave futures hanging
+            log.exception("process executor: the I/O thread failed")
+            self._abort()
+        finally:
+            self._flush()
+            for fd in (self._wake_r, self._wake_w):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+
+    def _next_timer(self) -> float | None:
+        times = [t for s in self._slots if s is not None for t in (s.deadline, s.kill_at) if t]
+        if self._orphans:  # poll leftover process groups until they are empty
+            times.append(time.monotonic() + ORPHAN_POLL)
+        if not times:
+            return None
+        return max(0.0, min(times) - time.monotonic())
+
+    def _drain(self, conn: Connection) -> None:
+        slot = self._owner.get(conn)
+        if slot is None:
+            return
+        try:
+            for _ in range(256):
+                self._on_message(slot, loads(conn.recv_bytes()))
+                if not conn.poll():
+                    break
+        except (EOFError, OSError):
+            with self._lock:
+                self._owner.pop(conn, None)
+                slot.conn_open = False
+
+    def _on_message(self, slot: _Slot, msg: tuple[Any, ...]) -> None:
+        kind = msg[0]
+        if kind == REPORT:
+            try:
+                self._sink(*msg[1:])
+            except Exception:  # noqa: BLE001 - a bad sink must not stop the executor
+                log.exception("process executor: the report sink failed")
+            return
+        resolved = None
+        with self._lock:
+            if kind == DONE:
+                outcome: TrialOutcome = msg[1]
+                if slot.task is not None and slot.task.trial_id == outcome.trial_id:
+                    if slot.ending is None:  # when the driver ends a trial, that wins
+                        cleared = self._clear_trial(slot)
+                        if cleared is not None:
+                            resolved = (cleared[1], outcome)
+                        self._next(slot)
+            elif kind == HELLO:
+                _, pid, pgid, _load_error = msg
+                slot.pid, slot.group, slot.ready = pid, pgid == pid, True
+                self._start_failures = 0
+                if self._closing == "now":
+                    self._exit(slot)
+                else:
+                    self._next(slot)
+        if resolved is not None:
+            resolved[0].set_result(resolved[1])
+
+    def _on_exit(self, sentinel: int) -> None:
+        slot = self._owner.get(sentinel)
+        if slot is None:
+            return
+        if slot.conn_open:
+            self._drain(slot.conn)  # read what the slot sent before it ended
+        slot.proc.join(1.0)
+        code = slot.proc.exitcode
+        with self._lock:
+            self._owner.pop(sentinel, None)
+            self._owner.pop(slot.conn, None)
+            slot.conn.close()
+            self._slots[slot.index] = None
+            if slot in self._idle:
+                self._idle.remove(slot)
+            cleared = self._clear_trial(slot)
+            if cleared is not None:
+                task, fut = cleared
+                if slot.ending is not None:
+                    outcome = self._outcome(task, *slot.ending, slot=slot)
+                else:
+                    reason = (
+                        f"worker {self._name}-{slot.index} (pid {slot.pid}) "
+                        f"{describe_exit(code)} while running the trial"
+                    )
+                    outcome = self._outcome(task, TrialStatus.LOST, reason, slot=slot)
+                self._later.append((fut, outcome))
+            self._reap_group(slot)
+            try:
+                slot.proc.close()
+            except ValueError:
+                pass
+            if not slot.ready and not slot.exiting:
+                self._start_failures += 1
+                if self._start_failures >= MAX_START_FAILURES and self._broken is None:
+                    self._break(
+                        f"worker processes end before they start (the last one "
+                        f"{describe_exit(code)}); see their stderr. A script that uses the "
+                        "process executor needs an `if __name__ == '__main__':` guard"
+                    )
+            if self._wants_respawn():
+                try:
+                    self._spawn(slot.index)
+                except Exception as exc:  # noqa: BLE001
+                    self._break(f"cannot start a worker process: {exc!r}")
+
+    def _wants_respawn(self) -> bool:
+        if self._broken is not None or self._closing == "now":
+            return False
+        return self._closing is None or bool(self._queue)
+
+    def _reap_group(self, slot: _Slot) -> None:
+        """Leftover processes in a dead slot's group get SIGTERM, then SIGKILL."""
+        if not slot.group or not hasattr(os, "killpg") or not _group_alive(slot.pid):
+            return
+        if not slot.term_sent:
+            self._signal(slot, signal.SIGTERM)
+        kill_at = slot.kill_at if slot.kill_at is not None else time.monotonic() + self._grace
+        self._orphans.append((slot.pid, kill_at))
+
+    def _timers(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            for slot in self._slots:
+                if slot is None:
+                    continue
+                if slot.deadline is not None and now >= slot.deadline:
+                    timeout = slot.task.timeout if slot.task is not None else None
+                    reason = (
+                        f"ran past trial_timeout={timeout} s; its process group was ended "
+                        f"(SIGTERM, then SIGKILL after {self._grace} s)"
+                    )
+                    self._end(slot, TrialStatus.TIMEOUT, reason)
+                if slot.kill_at is not None and now >= slot.kill_at:
+                    slot.kill_at = None
+                    self._signal(slot, _SIGKILL)
+            orphans, self._orphans = self._orphans, []
+            for pgid, kill_at in orphans:
+                if not _group_alive(pgid):
+                    continue
+                if now >= kill_at:
+                    _killpg(pgid, _SIGKILL)
+                else:
+                    self._orphans.append((pgid, kill_at))
+
+    def _abort(self) -> None:
+        """Last resort after an internal error: kill every slot and resolve every future."""
+        with self._lock:
+            self._broken = self._broken or "the process executor failed (see the log)"
+            self._closing = "now"
+            slots = [s for s in self._slots if s is not None]
+            for slot in slots:
+                self._signal(slot, _SIGKILL)
+                cleared = self._clear_trial(slot)
+                if cleared is not None:
+                    outcome = self._outcome(cleared[0], TrialStatus.LOST, self._broken, slot)
+                    self._later.append((cleared[1], outcome))
+            self._break(self._broken)
+            self._slots = [None] * len(self._slots)
+            self._owner.clear()
+        for slot in slots:
+            slot.proc.join(1.0)
+
+
+def _group_alive(pgid: int) -> bool:
+    """True while a process of the group ``pgid`` runs (zombies waiting to be reaped by
+    init do not count)."""
+    try:
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    for pid in psutil.pids():
+        try:
+            if os.getpgid(pid) == pgid and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
+                return True
+        except (OSError, psutil.Error):
+            continue
+    return False
+
+
+def _killpg(pgid: int, sig: int) -> None:
+    try:
+        os.killpg(pgid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
