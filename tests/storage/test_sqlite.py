@@ -204,3 +204,15 @@ def test_read_only_journal_still_reads(tmp_path):
     again = SQLiteStore(tmp_path / "j.sqlite")
     assert len(again.trials()) == 1
     again.close()
+
+
+def test_connections_of_ended_threads_are_closed(tmp_path):
+    store = SQLiteStore(tmp_path / "j.sqlite")
+    for i in range(20):
+        t = threading.Thread(target=store.append, args=([submit_event(None, {"i": i})],))
+        t.start()
+        t.join()
+    store.append([submit_event(None, {"i": 20})])
+    assert len(store._conns) <= 2
+    assert len(store.trials()) == 21
+    store.close()

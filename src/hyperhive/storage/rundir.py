@@ -20,6 +20,7 @@ import json
 import logging
 import os
 import platform
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -82,6 +83,7 @@ class RunDir:
         self.path.mkdir(parents=True, exist_ok=True)
         self.durability = durability
         self._store: SQLiteStore | None = None
+        self._lock = threading.Lock()
 
     @staticmethod
     def exists(path: str | os.PathLike[str]) -> bool:
@@ -117,15 +119,17 @@ class RunDir:
     @property
     def store(self) -> SQLiteStore:
         """The journal, opened on first use (closed by :meth:`close`)."""
-        if self._store is None:
-            self._store = SQLiteStore(self.journal_path, self.durability)
-        return self._store
+        with self._lock:
+            if self._store is None:
+                self._store = SQLiteStore(self.journal_path, self.durability)
+            return self._store
 
     def close(self) -> None:
         """Close the journal if it was opened."""
-        if self._store is not None:
-            self._store.close()
-            self._store = None
+        with self._lock:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
 
     def __enter__(self) -> RunDir:
         return self

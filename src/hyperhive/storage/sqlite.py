@@ -63,6 +63,13 @@ def _is_busy(exc: sqlite3.OperationalError) -> bool:
     return "locked" in msg or "busy" in msg
 
 
+def _close_quietly(conn: sqlite3.Connection) -> None:
+    try:
+        conn.close()
+    except sqlite3.Error:
+        pass
+
+
 def _open_sqlite_store(path: str, durability: str, timeout: float) -> SQLiteStore:
     return SQLiteStore(path, durability, timeout=timeout)
 
@@ -96,9 +103,13 @@ class SQLiteStore(Store):
         self._closed = False
         self._pid = os.getpid()
         self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
+        self._conns: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._conns_lock = threading.Lock()
-        self._transact(self._init_schema)
+        try:
+            self._transact(self._init_schema)
+        except BaseException:
+            self.close()
+            raise
 
     # -- connections ---------------------------------------------------------------
     @property
@@ -135,7 +146,7 @@ class SQLiteStore(Store):
             raise ValueError(f"{self!r} is closed")
         pid = os.getpid()
         if pid != self._pid:  # forked: drop, but never touch, the parent's connections
-            _FORKED_AWAY.extend(self._conns)
+            _FORKED_AWAY.extend(c for _, c in self._conns)
             self._conns = []
             self._conns_lock = threading.Lock()
             self._local = threading.local()
@@ -144,8 +155,18 @@ class SQLiteStore(Store):
         if conn is None:
             conn = self._connect()
             self._local.conn = conn
+            me = threading.current_thread()
             with self._conns_lock:
-                self._conns.append(conn)
+                # Close the connections of threads that have ended (no fd leak when
+                # short-lived threads append), then register this one.
+                alive = []
+                for owner, c in self._conns:
+                    if owner.is_alive():
+                        alive.append((owner, c))
+                    else:
+                        _close_quietly(c)
+                alive.append((me, conn))
+                self._conns = alive
         return conn
 
     def close(self) -> None:
@@ -157,11 +178,8 @@ class SQLiteStore(Store):
             return
         with self._conns_lock:
             conns, self._conns = self._conns, []
-        for conn in conns:
-            try:
-                conn.close()
-            except sqlite3.Error:
-                pass
+        for _, conn in conns:
+            _close_quietly(conn)
         self._local = threading.local()
 
     def __reduce__(self) -> tuple[Callable[..., SQLiteStore], tuple[str, str, float]]:

@@ -1,1 +1,1 @@
-"""hyperhive.testing"""
+"""hyperhive.testing: reusable pytest suites (``store_contract.StoreContract`` for stores)."""
