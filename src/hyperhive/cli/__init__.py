@@ -1,1 +1,1 @@
-"""hyperhive.cli"""
+"""The ``hyperhive`` command line (``hyperhive run|status|trials|demo``); see :mod:`.main`."""

@@ -1,0 +1,365 @@
+"""The ``hyperhive`` command line: ``run``, ``status``, ``trials`` and ``demo``."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from hyperhive import __version__
+
+app = typer.Typer(
+    name="hyperhive",
+    help="Asynchronous, parallel hyperparameter search.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+#: Where fresh run directories go (under the current directory).
+RUNS_FOLDER = "hyperhive-runs"
+#: Set to 1 to see library tracebacks instead of one-line errors.
+TRACEBACK_ENV = "HYPERHIVE_TRACEBACK"
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print ``Error: message`` on stderr and exit with ``code`` (2: bad input)."""
+    err.print(f"[bold red]Error:[/] {escape(message)}")
+    raise typer.Exit(code)
+
+
+def fresh_run_dir(prefix: str) -> Path:
+    """Create and return a new ``hyperhive-runs/<prefix>-YYYYmmdd-HHMMSS[-n]`` folder."""
+    base = Path.cwd() / RUNS_FOLDER
+    base.mkdir(parents=True, exist_ok=True)
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        path = base / (f"{prefix}-{stamp}" if n == 1 else f"{prefix}-{stamp}-{n}")
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+    raise RuntimeError(f"could not create a fresh run directory under {base}")  # pragma: no cover
+
+
+def relative(path: Path | None) -> str:
+    """``path`` relative to the current directory when inside it, else absolute."""
+    if path is None:
+        return "(in memory)"
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        out.print(f"hyperhive {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_version_callback,
+        is_eager=True,
+        help="Show the version and exit.",
+    ),
+) -> None:
+    """Asynchronous, parallel hyperparameter search.
+
+    Run `hyperhive demo` to tune a scikit-learn classifier, `hyperhive run FILE.py`
+    to search a problem of your own, and `hyperhive status RUN_DIR` to look at a run.
+    """
+
+
+def _search(objective: Any, space: Any, kwargs: dict[str, Any], fresh: Path | None) -> Any:
+    """Call ``hh.search``; bad arguments become a one-line error with exit code 2.
+
+    ``fresh`` is a run directory this command created; it is removed again when the
+    search refused to start and left it empty.
+    """
+    import hyperhive as hh
+
+    try:
+        return hh.search(objective, space, **kwargs)
+    except (ValueError, TypeError) as exc:
+        if fresh is not None:
+            with contextlib.suppress(OSError):
+                fresh.rmdir()  # only succeeds while empty
+        if os.environ.get(TRACEBACK_ENV) == "1":
+            raise
+        fail(f"{exc}  (set {TRACEBACK_ENV}=1 for the traceback)")
+
+
+def _report(result: Any, elapsed: float, title: str) -> int:
+    """Print the end-of-search summary; return the exit code (0, 1 when nothing succeeded,
+    130 when interrupted)."""
+    from hyperhive.cli import render
+
+    out.print()
+    out.rule(f"[bold]{escape(title)}")
+    meta = render.read_run_meta(result.run_dir) if result.run_dir is not None else {}
+    out.print(render.summary_table(result, meta, elapsed=elapsed))
+    if len(result.done) > 1:
+        out.print(render.trials_table(result, top=5, title="top trials", width=out.width))
+    if result.run_dir is not None:
+        rd = relative(result.run_dir)
+        out.print(
+            f"\nrun directory: [bold]{escape(rd)}[/]  "
+            f"(see `hyperhive status {escape(rd)}`; pass --run-dir {escape(rd)} to resume)",
+            highlight=False,
+        )
+    reason = result.stop_reason or ""
+    if reason.startswith("interrupted"):
+        return 130
+    if not result.done and result.n_counted:
+        failed = [t for t in result.records if t.status.value in ("failed", "timeout")]
+        if failed:
+            last = failed[-1]
+            err.print(
+                f"[bold red]No trial succeeded.[/] Trial {last.id} ended {last.status.value}: "
+                f"{escape(last.reason or '')}"
+            )
+            if last.traceback:
+                err.print(escape(last.traceback.rstrip()), highlight=False)
+        return 1
+    return 0
+
+
+@app.command()
+def run(
+    file: Path = typer.Argument(
+        ..., help="A Python file defining `space` and `objective` (and optional defaults)."
+    ),
+    max_evals: int | None = typer.Option(
+        None, "--max-evals", "-n", help="Counted trials to run (done/failed/timeout/stopped)."
+    ),
+    timeout: float | None = typer.Option(None, "--timeout", help="Wall-time limit in seconds."),
+    trial_timeout: float | None = typer.Option(
+        None, "--trial-timeout", help="Per-trial limit in seconds."
+    ),
+    workers: int | None = typer.Option(None, "--workers", "-w", help="Trials run at once."),
+    executor: str | None = typer.Option(
+        None, "--executor", "-e", help="auto, serial, thread or process."
+    ),
+    optimizer: str | None = typer.Option(
+        None, "--optimizer", "-o", help="auto, random, qmc, ... (see the README)."
+    ),
+    run_dir: Path | None = typer.Option(
+        None,
+        "--run-dir",
+        "-r",
+        help="Run directory; an existing one is resumed. "
+        f"Default: a fresh {RUNS_FOLDER}/<file>-<time>.",
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Seed for a reproducible search."),
+    direction: list[str] | None = typer.Option(
+        None,
+        "--direction",
+        "-d",
+        help="minimize or maximize; repeat once per objective.",
+    ),
+    max_failures: int | None = typer.Option(
+        None, "--max-failures", help="Stop after this many failed or timed-out trials."
+    ),
+    max_retries: int | None = typer.Option(
+        None, "--max-retries", help="How often a lost trial (dead worker) is re-run."
+    ),
+    progress: bool | None = typer.Option(
+        None,
+        "--progress/--no-progress",
+        help="Live progress display. Default: on when stderr is a terminal.",
+        show_default=False,
+    ),
+) -> None:
+    """Search the problem defined in FILE.
+
+    FILE defines `space` (a hyperhive.Space or a dict) and `objective(config)`. It may
+    also set defaults for the options as module variables: direction, max_evals,
+    timeout, trial_timeout, max_failures, max_retries, workers, executor, optimizer,
+    seed, run_dir, callbacks. Options given here override them.
+    """
+    from hyperhive.cli.loader import ProblemError, load_problem
+
+    try:
+        problem = load_problem(file)
+    except ProblemError as exc:
+        fail(str(exc))
+    given = {
+        "max_evals": max_evals,
+        "timeout": timeout,
+        "trial_timeout": trial_timeout,
+        "workers": workers,
+        "executor": executor,
+        "optimizer": optimizer,
+        "run_dir": run_dir,
+        "seed": seed,
+        "direction": list(direction) if direction else None,
+        "max_failures": max_failures,
+        "max_retries": max_retries,
+    }
+    kwargs = dict(problem.defaults)
+    kwargs.update({k: v for k, v in given.items() if v is not None})
+    fresh = None
+    if kwargs.get("run_dir") is None:
+        kwargs["run_dir"] = fresh = fresh_run_dir(problem.path.stem)
+    rd = Path(kwargs["run_dir"])
+    verb = "resuming" if (rd / "run.json").exists() else "starting"
+    err.print(f"{verb} a search of {escape(str(file))} in {escape(relative(rd))}", highlight=False)
+    kwargs["progress"] = sys.stderr.isatty() if progress is None else progress
+    start = time.monotonic()
+    result = _search(problem.objective, problem.space, kwargs, fresh)
+    code = _report(result, time.monotonic() - start, f"search of {problem.path.name} ended")
+    raise typer.Exit(code)
+
+
+@app.command()
+def status(
+    run_dir: Path = typer.Argument(..., help="A run directory."),
+    top: int = typer.Option(10, "--top", "-t", help="How many of the best trials to list."),
+) -> None:
+    """Summarize a run: counts per status, the best trial, seed, optimizer, and the top trials."""
+    from hyperhive.cli import render
+
+    result = _load(run_dir)
+    meta = render.read_run_meta(run_dir)
+    out.print(render.summary_table(result, meta))
+    if top > 0 and len(result):
+        out.print(
+            render.trials_table(
+                result, top=top, title=f"top {min(top, len(result))} trials", width=out.width
+            )
+        )
+
+
+@app.command()
+def trials(
+    run_dir: Path = typer.Argument(..., help="A run directory."),
+    csv: bool = typer.Option(False, "--csv", help="Write CSV on stdout."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write the CSV to this file (atomically) instead."
+    ),
+) -> None:
+    """The table of trials: one row per trial, with status, objective(s) and parameters.
+
+    Without --csv or --output, shows every trial in a table.
+    """
+    result = _load(run_dir)
+    if output is not None:
+        _write_atomic(output, result.trials.to_csv(index=False))
+        err.print(f"wrote {len(result)} trials to {escape(str(output))}", highlight=False)
+    elif csv:
+        sys.stdout.write(result.trials.to_csv(index=False))
+        sys.stdout.flush()
+    else:
+        from hyperhive.cli import render
+
+        out.print(render.trials_table(result, by_id=True, width=out.width))
+
+
+@app.command()
+def demo(
+    max_evals: int = typer.Option(40, "--max-evals", "-n", help="Counted trials to run."),
+    timeout: float | None = typer.Option(None, "--timeout", help="Wall-time limit in seconds."),
+    workers: int = typer.Option(2, "--workers", "-w", help="Process workers."),
+    executor: str = typer.Option("process", "--executor", "-e", help="Executor to use."),
+    optimizer: str = typer.Option("auto", "--optimizer", "-o", help="Optimizer to use."),
+    run_dir: Path | None = typer.Option(
+        None,
+        "--run-dir",
+        "-r",
+        help="Run directory; an existing one is resumed. "
+        f"Default: a fresh {RUNS_FOLDER}/demo-<time>.",
+    ),
+    seed: int | None = typer.Option(None, "--seed", help="Seed for a reproducible search."),
+    progress: bool | None = typer.Option(
+        None,
+        "--progress/--no-progress",
+        help="Live progress display. Default: on when stderr is a terminal.",
+        show_default=False,
+    ),
+) -> None:
+    """Tune a scikit-learn HistGradientBoostingClassifier on the digits dataset.
+
+    Maximizes the 3-fold cross-validated balanced accuracy; the dataset ships with
+    scikit-learn, nothing is downloaded. Needs `pip install 'hyperhive[demo]'`.
+    """
+    from hyperhive.cli import demo as problem
+
+    try:
+        problem.require_sklearn()
+    except problem.MissingDependency as exc:
+        fail(str(exc))
+    fresh = None if run_dir is not None else fresh_run_dir("demo")
+    rd = run_dir if run_dir is not None else fresh
+    verb = "resuming" if (rd / "run.json").exists() else "starting"
+    err.print(
+        f"{verb} the demo in {escape(relative(rd))}: tuning HistGradientBoostingClassifier on "
+        f"digits, {problem.METRIC}, {max_evals} trials on {workers} {executor} worker(s)",
+        highlight=False,
+    )
+    kwargs: dict[str, Any] = {
+        "direction": problem.DIRECTION,
+        "optimizer": optimizer,
+        "max_evals": max_evals,
+        "timeout": timeout,
+        "workers": workers,
+        "executor": executor,
+        "run_dir": rd,
+        "seed": seed,
+        "progress": sys.stderr.isatty() if progress is None else progress,
+    }
+    start = time.monotonic()
+    result = _search(problem.objective, problem.make_space(), kwargs, fresh)
+    code = _report(result, time.monotonic() - start, f"demo ended: {problem.METRIC}")
+    raise typer.Exit(code)
+
+
+def _load(run_dir: Path) -> Any:
+    import hyperhive as hh
+
+    try:
+        return hh.load(run_dir)
+    except FileNotFoundError as exc:
+        fail(str(exc))
+    except (ValueError, OSError) as exc:
+        fail(f"cannot read run directory {str(run_dir)!r}: {exc}")
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder and a rename."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        fail(f"cannot write {str(path)!r}: folder {str(folder)!r} does not exist")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
