@@ -1,1 +1,27 @@
-"""hyperhive.optimizers"""
+"""Ask/tell optimizers and the registry that finds them by name."""
+
+from hyperhive.optimizers.auto import Auto
+from hyperhive.optimizers.base import Optimizer
+from hyperhive.optimizers.qmc import QMC
+from hyperhive.optimizers.random import RandomSearch
+from hyperhive.optimizers.registry import (
+    available_optimizers,
+    get_optimizer,
+    optimizer_class,
+    register_optimizer,
+)
+
+register_optimizer("random", RandomSearch)
+register_optimizer("qmc", QMC)
+register_optimizer("auto", Auto)
+
+__all__ = [
+    "QMC",
+    "Auto",
+    "Optimizer",
+    "RandomSearch",
+    "available_optimizers",
+    "get_optimizer",
+    "optimizer_class",
+    "register_optimizer",
+]

@@ -13,6 +13,12 @@ from hyperhive.trial import Trial, TrialStatus
 if TYPE_CHECKING:
     from hyperhive.space import Space
 
+DIRECTIONS = ("minimize", "maximize")
+
+# Spawn-key tags that keep the random streams of asks and tells apart.
+_ASK_STREAM = 0
+_TELL_STREAM = 1
+
 
 class Optimizer(abc.ABC):
     """An ask/tell search algorithm.
@@ -23,29 +29,68 @@ class Optimizer(abc.ABC):
     rebuilt by replaying finished trials, so a resumed search needs no pickle.
     Given a seed and the same sequence of tells, it asks the same configurations.
 
+    Replay determinism comes from the random streams: before each call to
+    :meth:`_ask` the base class sets :attr:`rng` to a generator derived from the
+    effective seed and :meth:`position` (configurations asked so far, counting
+    those of told and pending trials), and before each :meth:`_tell` to one
+    derived from the number of trials told. A subclass whose state depends only
+    on :attr:`history` and which draws randomness only from :attr:`rng` is then
+    replay-deterministic and may declare ``replay_deterministic = True``.
+
     Subclasses implement :meth:`_ask` and, when they learn, :meth:`_tell`.
     Objective values reach :meth:`_tell` through :attr:`history`; :meth:`losses`
     turns them into values to minimize whatever the directions.
     """
 
     name: ClassVar[str] = ""
+    #: True when an optimizer told the same trials (in the same batches) as
+    #: another with the same seed asks the same configurations, whether or not
+    #: it asked anything before. The contract suite checks it when set.
+    replay_deterministic: ClassVar[bool] = False
 
     def __init__(self, seed: int | None = None) -> None:
-        self.seed = seed
+        self.seed = _check_seed(seed)
         self.space: Space | None = None
         self.directions: list[str] = ["minimize"]
         self.rng = np.random.default_rng(seed)
         self.history: list[Trial] = []
+        self.entropy: int = 0
+        self._n_asked = 0
+        self._told_ids: set[int] = set()
 
     # -- binding -----------------------------------------------------------------
     def setup(self, space: Space, directions: Sequence[str], seed: int | None = None) -> None:
-        """Bind the optimizer to a space, objective directions and a seed."""
+        """Bind the optimizer to a space, objective directions and a seed.
+
+        Args:
+            space: The search space.
+            directions: ``"minimize"`` or ``"maximize"`` for each objective.
+            seed: Overrides the constructor's seed when given. With no seed at
+                all, a fresh one is drawn and kept in :attr:`entropy`.
+
+        Raises:
+            ValueError: If ``directions`` is empty or holds an unknown direction.
+        """
+        if isinstance(directions, str):
+            directions = [directions]
+        directions = list(directions)
+        if not directions:
+            raise ValueError("directions must name at least one objective, got []")
+        for d in directions:
+            if d not in DIRECTIONS:
+                raise ValueError(f"each direction must be 'minimize' or 'maximize', got {d!r}")
+        if seed is not None:
+            self.seed = _check_seed(seed)
         self.space = space
-        self.directions = list(directions)
-        if seed is not None or self.seed is None:
-            self.seed = seed if seed is not None else self.seed
-        self.rng = np.random.default_rng(self.seed)
+        self.directions = directions
+        if self.seed is None:
+            self.entropy = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
+        else:
+            self.entropy = int(self.seed)
+        self.rng = np.random.default_rng(self.entropy)
         self.history = []
+        self._n_asked = 0
+        self._told_ids = set()
         self._setup()
 
     def _setup(self) -> None:  # noqa: B027 - optional hook
@@ -53,26 +98,51 @@ class Optimizer(abc.ABC):
 
     # -- the contract ------------------------------------------------------------
     def ask(self, n: int = 1, pending: Sequence[Trial] = ()) -> list[dict[str, Any]]:
-        """Propose ``n`` new configurations, knowing that ``pending`` trials are running."""
+        """Propose ``n`` new configurations, knowing that ``pending`` trials are running.
+
+        Args:
+            n: How many configurations to propose (0 gives an empty list).
+            pending: Trials submitted but not finished, so that the proposals
+                avoid them.
+
+        Returns:
+            ``n`` valid configurations of the space.
+        """
         if self.space is None:
             raise RuntimeError(f"{type(self).__name__}.ask() called before setup(space, ...)")
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 0:
             raise ValueError(f"n must be a non-negative integer, got n={n!r}")
+        n = int(n)
         if n == 0:
             return []
-        configs = self._ask(n, list(pending))
+        pending = list(pending)
+        self.rng = self.derive_rng(_ASK_STREAM, self.position(pending))
+        configs = self._ask(n, pending)
+        if len(configs) != n:
+            raise RuntimeError(
+                f"{type(self).__name__}._ask({n}) returned {len(configs)} configurations"
+            )
+        self._n_asked = self.position(pending) + n
         return [dict(c) for c in configs]
 
     def tell(self, trials: Sequence[Trial]) -> None:
-        """Learn from finished trials (any finished status; lost and cancelled are ignored)."""
-        useful = [
-            t
-            for t in trials
-            if t.status.finished and t.status not in (TrialStatus.LOST, TrialStatus.CANCELLED)
-        ]
+        """Learn from finished trials, in the order they finished.
+
+        Lost and cancelled trials, unfinished ones and trials already told
+        (same id) are ignored.
+        """
+        useful = []
+        for t in trials:
+            if not t.status.finished or t.status in (TrialStatus.LOST, TrialStatus.CANCELLED):
+                continue
+            if t.id in self._told_ids:
+                continue
+            self._told_ids.add(t.id)
+            useful.append(t)
         if not useful:
             return
         self.history.extend(useful)
+        self.rng = self.derive_rng(_TELL_STREAM, len(self.history))
         self._tell(useful)
 
     @abc.abstractmethod
@@ -83,6 +153,20 @@ class Optimizer(abc.ABC):
         """Hook called with the newly finished trials (already in :attr:`history`)."""
 
     # -- helpers -----------------------------------------------------------------
+    def position(self, pending: Sequence[Trial] = ()) -> int:
+        """Index of the next configuration in the search.
+
+        It is the number of configurations asked so far, counted as the trials
+        told plus those pending, or as this instance's own asks when larger (a
+        caller that does not pass ``pending`` still gets fresh proposals). An
+        optimizer rebuilt by replay reaches the same position.
+        """
+        return max(self._n_asked, len(self.history) + len(pending))
+
+    def derive_rng(self, *key: int) -> np.random.Generator:
+        """A generator determined by the effective seed and ``key`` alone."""
+        return np.random.default_rng(np.random.SeedSequence(self.entropy, spawn_key=key))
+
     def settings(self) -> dict[str, Any]:
         """JSON description of the optimizer (stored in the run directory)."""
         return {"name": self.name or type(self).__name__, "seed": self.seed}
@@ -97,3 +181,12 @@ class Optimizer(abc.ABC):
             if t.status == TrialStatus.DONE and vals is not None and len(vals) == k:
                 out[i] = np.asarray(vals, dtype=float) * sign
         return out
+
+
+def _check_seed(seed: Any) -> int | None:
+    """Return ``seed`` as an int (or None), or raise a ValueError naming it."""
+    if seed is None:
+        return None
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer or None, got seed={seed!r}")
+    return int(seed)

@@ -152,7 +152,8 @@ def simulate(
         chosen = sorted(order.choice(len(running), size=k, replace=False).tolist())
         done = [running[i] for i in chosen]
         order.shuffle(done)
-        running = [t for t in running if t not in done]
+        done_ids = {t.id for t in done}
+        running = [t for t in running if t.id not in done_ids]
         told = []
         for t in done:
             st = status(t.id) if status is not None else TrialStatus.DONE
