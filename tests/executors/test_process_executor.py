@@ -106,9 +106,10 @@ class DiesOnLoad:
         return (os._exit, (1,))
 
 
-def test_batch_with_closure_and_lambda(make):
+@pytest.mark.parametrize("method", [None, "spawn"])
+def test_batch_with_closure_and_lambda(make, method):
     k = 3.0
-    ex = make(lambda c: c["x"] * k, workers=3)
+    ex = make(lambda c: c["x"] * k, workers=3, start_method=method)
     outs = results(ex, [TrialTask(i, {"x": i}) for i in range(30)])
     assert [o.status for o in outs] == [TrialStatus.DONE] * 30
     assert [o.objective for o in outs] == [3.0 * i for i in range(30)]
@@ -298,3 +299,39 @@ def test_throughput_instant_objective(make):
     rate = n / (time.perf_counter() - t0)
     # the target is 1,500/s; the bound here is loose because the test machine is shared
     assert rate > 500, rate
+
+
+DRIVER = """
+import os, subprocess, sys, time
+from hyperhive.executors import Process, TrialTask
+
+def objective(config):
+    child = subprocess.Popen(["sleep", "1000"])
+    with open(sys.argv[1] + ".tmp", "w") as f:
+        f.write(f"{os.getpid()} {child.pid}")
+    os.replace(sys.argv[1] + ".tmp", sys.argv[1])
+    time.sleep(1000)
+
+if __name__ == "__main__":
+    ex = Process(1, start_method=sys.argv[2])
+    ex.start(objective, lambda *a: None)
+    ex.submit(TrialTask(0, {})).result()
+"""
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_killed_driver_leaves_no_workers(tmp_path, method):
+    script, pids_file = tmp_path / "driver.py", tmp_path / "pids"
+    script.write_text(DRIVER)
+    src = os.path.dirname(os.path.dirname(os.path.abspath(ht.__file__)))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
+    driver = subprocess.Popen([sys.executable, str(script), str(pids_file), method], env=env)
+    try:
+        assert wait_until(pids_file.exists, 30)
+        pids = [int(p) for p in pids_file.read_text().split()]
+        driver.kill()
+        driver.wait(10)
+        assert wait_until(lambda: all(gone(p) for p in pids), 10)
+    finally:
+        driver.kill()
+        driver.wait(10)

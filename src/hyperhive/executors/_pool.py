@@ -16,65 +16,26 @@ from concurrent.futures import Future
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-import psutil
-
+from hyperhive.executors._procs import (
+    SIGKILL,
+    SlotState,
+    describe_exit,
+    group_alive,
+    send_signal,
+)
 from hyperhive.executors._slot import DONE, EXIT, HELLO, REPORT, STOP, TASK, dumps, loads, slot_main
 from hyperhive.executors.base import ReportSink, TrialOutcome, TrialTask
 from hyperhive.executors.runner import HOST
 from hyperhive.trial import TrialStatus
 
-__all__ = ["SlotPool", "describe_exit"]
+__all__ = ["SlotPool"]
 
 log = logging.getLogger("hyperhive.executors")
 
-#: Slots that die before saying hello this many times in a row break the executor.
+#: Slots that end before saying hello this many times in a row break the executor.
 MAX_START_FAILURES = 3
 #: Seconds between checks that the leftover processes of an ended slot are gone.
 ORPHAN_POLL = 0.05
-_SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)
-
-
-class _Slot:
-    """Driver-side view of one slot process."""
-
-    __slots__ = (
-        "index", "proc", "conn", "sentinel", "pid", "group", "ready", "task", "future",
-        "started", "deadline", "ending", "kill_at", "term_sent", "exiting", "conn_open",
-    )  # fmt: skip
-
-    def __init__(self, index: int, proc: Any, conn: Connection) -> None:
-        self.index = index
-        self.proc = proc
-        self.conn = conn
-        self.sentinel: int = proc.sentinel
-        self.pid: int = proc.pid
-        self.group = False  # True once the slot reported that it leads its process group
-        self.ready = False  # True once the slot said hello
-        self.task: TrialTask | None = None
-        self.future: Future[TrialOutcome] | None = None
-        self.started = 0.0
-        self.deadline: float | None = None  # monotonic time of trial_timeout
-        self.ending: tuple[TrialStatus, str] | None = None  # set when the driver ends the trial
-        self.kill_at: float | None = None  # monotonic time of SIGKILL
-        self.term_sent = False
-        self.exiting = False
-        self.conn_open = True
-
-
-def describe_exit(code: int | None) -> str:
-    """Say in words how a process ended, from its exit code (negative: a signal)."""
-    if code is None:
-        return "ended with an unknown status"
-    if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = f"signal {-code}"
-        text = f"was killed by {name} (signal {-code})"
-        if -code == _SIGKILL:
-            text += "; out of memory?"
-        return text
-    return f"exited with code {code}"
 
 
 class SlotPool:
@@ -83,19 +44,16 @@ class SlotPool:
     def __init__(
         self, ctx: Any, workers: int, payload: bytes, sink: ReportSink, grace: float, name: str
     ) -> None:
-        self._ctx = ctx
-        self._payload = payload
-        self._sink = sink
-        self._grace = grace
-        self._name = name
+        self._ctx, self._payload, self._sink = ctx, payload, sink
+        self._grace, self._name = grace, name
+        self._pid = os.getpid()
         self._lock = threading.Lock()
-        self._slots: list[_Slot | None] = [None] * workers
-        self._owner: dict[Any, _Slot] = {}  # connection or sentinel -> slot
-        self._idle: list[_Slot] = []
-        self._queue: collections.OrderedDict[int, tuple[TrialTask, Future[TrialOutcome]]] = (
-            collections.OrderedDict()
-        )
-        self._running: dict[int, _Slot] = {}
+        self._slots: list[SlotState | None] = [None] * workers
+        self._owner: dict[Any, SlotState] = {}  # connection or sentinel -> slot
+        self._idle: list[SlotState] = []
+        self._queue: collections.OrderedDict[int, tuple[TrialTask, Future[TrialOutcome]]]
+        self._queue = collections.OrderedDict()
+        self._running: dict[int, SlotState] = {}
         self._stops: set[int] = set()  # queued trials already asked to stop
         self._orphans: list[tuple[int, float]] = []  # (process group, SIGKILL time)
         self._later: list[tuple[Future[TrialOutcome], TrialOutcome]] = []
@@ -110,9 +68,15 @@ class SlotPool:
 
     def start(self) -> None:
         """Start every slot process and the I/O thread."""
-        with self._lock:
+        try:
             for i in range(len(self._slots)):
                 self._spawn(i)
+        except BaseException:
+            for slot in self._slots:
+                if slot is not None:
+                    slot.proc.kill()
+                    slot.proc.join(5)
+            raise
         self._thread.start()
 
     def submit(self, task: TrialTask) -> Future[TrialOutcome]:
@@ -122,6 +86,8 @@ class SlotPool:
         with self._lock:
             if self._closing is not None:
                 raise RuntimeError("cannot submit trials after shutdown()")
+            if task.trial_id in self._queue or task.trial_id in self._running:
+                raise ValueError(f"trial {task.trial_id} was already submitted")
             if self._broken is not None:
                 self._later.append((fut, self._outcome(task, TrialStatus.FAILED, self._broken)))
             elif self._idle:
@@ -159,14 +125,15 @@ class SlotPool:
             if trial_id in self._queue:
                 self._stops.add(trial_id)
             elif trial_id in self._running:
-                slot = self._running[trial_id]
                 try:
-                    slot.conn.send_bytes(dumps((STOP, trial_id)))
+                    self._running[trial_id].conn.send_bytes(dumps((STOP, trial_id)))
                 except OSError:
-                    pass  # the slot is dying; its exit is handled by the I/O thread
+                    pass  # the slot is dying; the I/O thread handles its end
 
     def shutdown(self, wait: bool) -> None:
         """Stop the slots (see :meth:`Process.shutdown`); returns when none is left."""
+        if os.getpid() != self._pid:  # a forked copy of the driver owns nothing
+            return
         with self._lock:
             if self._closing != "now":
                 self._closing = "wait" if wait else "now"
@@ -178,8 +145,7 @@ class SlotPool:
                 for slot in list(self._running.values()):
                     if slot.ending is None:
                         self._end(slot, TrialStatus.CANCELLED, "the executor was shut down")
-            while self._idle:
-                self._exit(self._idle.pop())
+            self._retire_spare()
         self._flush()
         self._wake()
         if self._thread.is_alive() and threading.current_thread() is not self._thread:
@@ -193,6 +159,7 @@ class SlotPool:
     # -- helpers (lock held) ------------------------------------------------------
 
     def _spawn(self, index: int) -> None:
+        """Start slot ``index`` (called without the lock: starting takes a while)."""
         conn, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(
             target=slot_main,
@@ -203,12 +170,15 @@ class SlotPool:
             proc.start()
         finally:
             child.close()
-        slot = _Slot(index, proc, conn)
-        self._slots[index] = slot
-        self._owner[conn] = slot
-        self._owner[slot.sentinel] = slot
+        with self._lock:
+            slot = SlotState(index, proc, conn)
+            self._slots[index] = slot
+            self._owner[conn] = slot
+            self._owner[slot.sentinel] = slot
+            if self._closing is not None:
+                self._retire_spare()
 
-    def _dispatch(self, slot: _Slot, task: TrialTask, fut: Future[TrialOutcome]) -> None:
+    def _dispatch(self, slot: SlotState, task: TrialTask, fut: Future[TrialOutcome]) -> None:
         stop = task.trial_id in self._stops
         self._stops.discard(task.trial_id)
         try:
@@ -224,7 +194,7 @@ class SlotPool:
         try:
             slot.conn.send_bytes(data)
         except OSError:
-            # The slot is dying; run the trial on the next slot (its exit is handled later).
+            # The slot is dying: the trial goes back to the front of the queue.
             self._queue[task.trial_id] = (task, fut)
             self._queue.move_to_end(task.trial_id, last=False)
             if stop:
@@ -236,7 +206,7 @@ class SlotPool:
             slot.deadline = time.monotonic() + task.timeout
         self._running[task.trial_id] = slot
 
-    def _next(self, slot: _Slot) -> None:
+    def _next(self, slot: SlotState) -> None:
         """Give a free slot its next task, or park it."""
         if slot.exiting or not slot.ready:
             return
@@ -244,40 +214,37 @@ class SlotPool:
             _, (task, fut) = self._queue.popitem(last=False)
             self._dispatch(slot, task, fut)
         elif self._closing is not None:
-            self._exit(slot)
+            self._retire_spare()
         else:
             self._idle.append(slot)
 
-    def _exit(self, slot: _Slot) -> None:
-        slot.exiting = True
-        slot.kill_at = time.monotonic() + self._grace
-        try:
-            slot.conn.send_bytes(dumps((EXIT,)))
-        except OSError:
-            pass
+    def _retire_spare(self) -> None:
+        """While closing with nothing queued, tell every slot without a trial to exit."""
+        if self._queue and self._broken is None:
+            return
+        self._idle.clear()
+        for slot in self._slots:
+            if slot is not None and slot.task is None and not slot.exiting:
+                slot.exiting = True
+                slot.kill_at = time.monotonic() + self._grace
+                try:
+                    slot.conn.send_bytes(dumps((EXIT,)))
+                except OSError:
+                    pass
 
-    def _end(self, slot: _Slot, status: TrialStatus, reason: str) -> None:
+    def _end(self, slot: SlotState, status: TrialStatus, reason: str) -> None:
         """End the slot's trial by ending its process group."""
         slot.ending = (status, reason)
         slot.deadline = None
         if self._grace > 0:
-            self._signal(slot, signal.SIGTERM)
+            send_signal(slot.pid, signal.SIGTERM, slot.group)
             slot.term_sent = True
             slot.kill_at = time.monotonic() + self._grace
         else:
-            self._signal(slot, _SIGKILL)
-
-    def _signal(self, slot: _Slot, sig: int) -> None:
-        try:
-            if slot.group and hasattr(os, "killpg"):
-                os.killpg(slot.pid, sig)
-            else:
-                os.kill(slot.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
+            send_signal(slot.pid, SIGKILL, slot.group)
 
     def _outcome(
-        self, task: TrialTask, status: TrialStatus, reason: str, slot: _Slot | None = None
+        self, task: TrialTask, status: TrialStatus, reason: str, slot: SlotState | None = None
     ) -> TrialOutcome:
         return TrialOutcome(
             trial_id=task.trial_id,
@@ -289,7 +256,7 @@ class SlotPool:
             host=HOST,
         )
 
-    def _clear_trial(self, slot: _Slot) -> tuple[TrialTask, Future[TrialOutcome]] | None:
+    def _clear_trial(self, slot: SlotState) -> tuple[TrialTask, Future[TrialOutcome]] | None:
         if slot.task is None or slot.future is None:
             return None
         task, fut = slot.task, slot.future
@@ -318,7 +285,7 @@ class SlotPool:
     def _wake(self) -> None:
         try:
             os.write(self._wake_w, b"!")
-        except (BlockingIOError, OSError):
+        except OSError:
             pass
 
     # -- the I/O thread -------------------------------------------------------------
@@ -332,9 +299,9 @@ class SlotPool:
                     objs: list[Any] = [self._wake_r, *self._owner]
                     timeout = self._next_timer()
                 ready = wait(objs, timeout)
-                conns = [o for o in ready if isinstance(o, Connection)]
-                for conn in conns:
-                    self._drain(conn)
+                for obj in ready:  # messages first: a slot may have sent some before it ended
+                    if isinstance(obj, Connection):
+                        self._drain(obj)
                 for obj in ready:
                     if obj == self._wake_r:
                         os.read(self._wake_r, 4096)
@@ -375,7 +342,7 @@ class SlotPool:
                 self._owner.pop(conn, None)
                 slot.conn_open = False
 
-    def _on_message(self, slot: _Slot, msg: tuple[Any, ...]) -> None:
+    def _on_message(self, slot: SlotState, msg: tuple[Any, ...]) -> None:
         kind = msg[0]
         if kind == REPORT:
             try:
@@ -387,20 +354,17 @@ class SlotPool:
         with self._lock:
             if kind == DONE:
                 outcome: TrialOutcome = msg[1]
-                if slot.task is not None and slot.task.trial_id == outcome.trial_id:
-                    if slot.ending is None:  # when the driver ends a trial, that wins
-                        cleared = self._clear_trial(slot)
-                        if cleared is not None:
-                            resolved = (cleared[1], outcome)
-                        self._next(slot)
+                # when the driver ends a trial (timeout, cancel), that wins
+                if slot.ending is None and slot.task and slot.task.trial_id == outcome.trial_id:
+                    cleared = self._clear_trial(slot)
+                    if cleared is not None:
+                        resolved = (cleared[1], outcome)
+                    self._next(slot)
             elif kind == HELLO:
                 _, pid, pgid, _load_error = msg
                 slot.pid, slot.group, slot.ready = pid, pgid == pid, True
                 self._start_failures = 0
-                if self._closing == "now":
-                    self._exit(slot)
-                else:
-                    self._next(slot)
+                self._next(slot)
         if resolved is not None:
             resolved[0].set_result(resolved[1])
 
@@ -409,7 +373,7 @@ class SlotPool:
         if slot is None:
             return
         if slot.conn_open:
-            self._drain(slot.conn)  # read what the slot sent before it ended
+            self._drain(slot.conn)  # what the slot sent before it ended
         slot.proc.join(1.0)
         code = slot.proc.exitcode
         with self._lock:
@@ -431,7 +395,11 @@ class SlotPool:
                     )
                     outcome = self._outcome(task, TrialStatus.LOST, reason, slot=slot)
                 self._later.append((fut, outcome))
-            self._reap_group(slot)
+            if slot.group and group_alive(slot.pid):  # leftovers: SIGTERM, then SIGKILL
+                if not slot.term_sent:
+                    send_signal(slot.pid, signal.SIGTERM, True)
+                kill_at = slot.kill_at or time.monotonic() + self._grace
+                self._orphans.append((slot.pid, kill_at))
             try:
                 slot.proc.close()
             except ValueError:
@@ -444,25 +412,15 @@ class SlotPool:
                         f"{describe_exit(code)}); see their stderr. A script that uses the "
                         "process executor needs an `if __name__ == '__main__':` guard"
                     )
-            if self._wants_respawn():
-                try:
-                    self._spawn(slot.index)
-                except Exception as exc:  # noqa: BLE001
+            respawn = self._closing is None or (self._closing == "wait" and bool(self._queue))
+            respawn = respawn and self._broken is None
+        self._flush()  # the trial's outcome first, then the new slot
+        if respawn:
+            try:
+                self._spawn(slot.index)
+            except Exception as exc:  # noqa: BLE001
+                with self._lock:
                     self._break(f"cannot start a worker process: {exc!r}")
-
-    def _wants_respawn(self) -> bool:
-        if self._broken is not None or self._closing == "now":
-            return False
-        return self._closing is None or bool(self._queue)
-
-    def _reap_group(self, slot: _Slot) -> None:
-        """Leftover processes in a dead slot's group get SIGTERM, then SIGKILL."""
-        if not slot.group or not hasattr(os, "killpg") or not _group_alive(slot.pid):
-            return
-        if not slot.term_sent:
-            self._signal(slot, signal.SIGTERM)
-        kill_at = slot.kill_at if slot.kill_at is not None else time.monotonic() + self._grace
-        self._orphans.append((slot.pid, kill_at))
 
     def _timers(self) -> None:
         now = time.monotonic()
@@ -479,13 +437,13 @@ class SlotPool:
                     self._end(slot, TrialStatus.TIMEOUT, reason)
                 if slot.kill_at is not None and now >= slot.kill_at:
                     slot.kill_at = None
-                    self._signal(slot, _SIGKILL)
+                    send_signal(slot.pid, SIGKILL, slot.group)
             orphans, self._orphans = self._orphans, []
             for pgid, kill_at in orphans:
-                if not _group_alive(pgid):
+                if not group_alive(pgid):
                     continue
                 if now >= kill_at:
-                    _killpg(pgid, _SIGKILL)
+                    send_signal(pgid, SIGKILL, True)
                 else:
                     self._orphans.append((pgid, kill_at))
 
@@ -496,7 +454,7 @@ class SlotPool:
             self._closing = "now"
             slots = [s for s in self._slots if s is not None]
             for slot in slots:
-                self._signal(slot, _SIGKILL)
+                send_signal(slot.pid, SIGKILL, slot.group)
                 cleared = self._clear_trial(slot)
                 if cleared is not None:
                     outcome = self._outcome(cleared[0], TrialStatus.LOST, self._broken, slot)
@@ -506,26 +464,3 @@ class SlotPool:
             self._owner.clear()
         for slot in slots:
             slot.proc.join(1.0)
-
-
-def _group_alive(pgid: int) -> bool:
-    """True while a process of the group ``pgid`` runs (zombies waiting to be reaped by
-    init do not count)."""
-    try:
-        os.killpg(pgid, 0)
-    except (ProcessLookupError, PermissionError):
-        return False
-    for pid in psutil.pids():
-        try:
-            if os.getpgid(pid) == pgid and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
-                return True
-        except (OSError, psutil.Error):
-            continue
-    return False
-
-
-def _killpg(pgid: int, sig: int) -> None:
-    try:
-        os.killpg(pgid, sig)
-    except (ProcessLookupError, PermissionError):
-        pass

@@ -30,6 +30,8 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
+import cloudpickle  # noqa: F401 - objectives are unpickled with it: load it with this module
+
 from hyperhive.executors.base import TrialOutcome, TrialTask
 from hyperhive.executors.runner import HOST, run_trial
 from hyperhive.trial import TrialStatus

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import multiprocessing.util  # registered before our atexit hook, so ours runs first
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
