@@ -7,59 +7,56 @@ Example:
     >>> round(result.best.config["x"], 1)  # doctest: +SKIP
     1.0
 
-Heavy parts (executors for Dask, Ray and MPI; torch for NAS) are imported only when used.
+Heavy optional parts (Dask, Ray and MPI executors; torch for NAS; plotting) are
+imported only when used.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from hyperhive import executors, optimizers, storage
+from hyperhive.search import EarlyStopping, Result, Run, SearchState, load, search
+from hyperhive.space import (
+    Categorical,
+    Constant,
+    Float,
+    Int,
+    Ordinal,
+    Space,
+    as_space,
+    ge,
+    gt,
+    le,
+    lt,
+)
+from hyperhive.trial import Trial, TrialStatus, current_trial, report, should_stop
 
 __version__ = "0.1.0"
 
-_EXPORTS = {
-    # space
-    "Space": "hyperhive.space",
-    "Float": "hyperhive.space",
-    "Int": "hyperhive.space",
-    "Categorical": "hyperhive.space",
-    "Ordinal": "hyperhive.space",
-    "Constant": "hyperhive.space",
-    "as_space": "hyperhive.space",
-    "gt": "hyperhive.space",
-    "ge": "hyperhive.space",
-    "lt": "hyperhive.space",
-    "le": "hyperhive.space",
-    # trials
-    "Trial": "hyperhive.trial",
-    "TrialStatus": "hyperhive.trial",
-    "report": "hyperhive.trial",
-    "should_stop": "hyperhive.trial",
-    "current_trial": "hyperhive.trial",
-    # search
-    "search": "hyperhive.search",
-    "load": "hyperhive.search",
-    "Run": "hyperhive.search",
-    "Result": "hyperhive.search",
-    "EarlyStopping": "hyperhive.search",
-    "SearchState": "hyperhive.search",
-}
-_SUBMODULES = {"executors", "optimizers", "storage", "space", "trial", "search", "testing"}
-
-__all__ = sorted([*_EXPORTS, *_SUBMODULES, "__version__"])
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES:
-        module = importlib.import_module(f"hyperhive.{name}")
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module 'hyperhive' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__all__ = [
+    "Categorical",
+    "Constant",
+    "EarlyStopping",
+    "Float",
+    "Int",
+    "Ordinal",
+    "Result",
+    "Run",
+    "SearchState",
+    "Space",
+    "Trial",
+    "TrialStatus",
+    "__version__",
+    "as_space",
+    "current_trial",
+    "executors",
+    "ge",
+    "gt",
+    "le",
+    "load",
+    "lt",
+    "optimizers",
+    "report",
+    "search",
+    "should_stop",
+    "storage",
+]

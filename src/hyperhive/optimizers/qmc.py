@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from scipy.stats import qmc
 
 from hyperhive.optimizers._sampling import config_key, keys_of, sample_unique
 from hyperhive.optimizers.base import Optimizer
 from hyperhive.trial import Trial, TrialStatus
+
+if TYPE_CHECKING:  # scipy.stats is slow to import: loaded on first use
+    from scipy.stats import qmc
 
 METHODS = ("sobol", "lhs")
 
@@ -129,6 +131,8 @@ class QMC(Optimizer):
         """Design points ``start`` to ``stop - 1`` as a ``(stop - start, d)`` array in [0, 1]."""
         if stop <= start:
             return np.empty((0, self.dim))
+        from scipy.stats import qmc
+
         if self.method == "sobol":
             if self._sobol is None or len(self._sobol) < stop:
                 m = math.ceil(math.log2(max(stop, self.design_size, 2)))

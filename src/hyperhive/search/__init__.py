@@ -5,4 +5,13 @@ from hyperhive.search.loop import search
 from hyperhive.search.result import Result, pareto_mask
 from hyperhive.search.run import Run, load
 
-__all__ = ["Callback", "EarlyStopping", "Result", "Run", "SearchState", "load", "pareto_mask", "search"]
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "Result",
+    "Run",
+    "SearchState",
+    "load",
+    "pareto_mask",
+    "search",
+]

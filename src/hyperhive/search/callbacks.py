@@ -56,7 +56,9 @@ class EarlyStopping:
         if isinstance(patience, bool) or not isinstance(patience, int) or patience < 1:
             raise ValueError(f"patience must be a positive integer, got patience={patience!r}")
         if not (isinstance(min_delta, int | float) and min_delta >= 0):
-            raise ValueError(f"min_delta must be a non-negative number, got min_delta={min_delta!r}")
+            raise ValueError(
+                f"min_delta must be a non-negative number, got min_delta={min_delta!r}"
+            )
         self.patience = patience
         self.min_delta = float(min_delta)
         self._best = math.inf

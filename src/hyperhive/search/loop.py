@@ -67,6 +67,7 @@ class _Loop:
     start: float = 0.0
     busy: float = 0.0
     stop_reason: str | None = None
+    cancel_reason: str | None = None
 
     # -- bookkeeping -------------------------------------------------------------
     def sink(self, trial_id: int, step: int | None, value: Any, t: float) -> None:
@@ -156,6 +157,8 @@ class _Loop:
         trial.constraints = out.constraints
         trial.metadata = out.metadata
         trial.reason = out.reason
+        if out.status == TrialStatus.CANCELLED and self.cancel_reason:
+            trial.reason = self.cancel_reason
         trial.traceback = out.traceback
         trial.started = out.started
         trial.finished = out.finished if out.finished is not None else time.time()
@@ -228,6 +231,7 @@ class _Loop:
 
     def cancel_all(self, reason: str) -> list[Trial]:
         """End every trial in flight as cancelled (waiting briefly for executors to confirm)."""
+        self.cancel_reason = reason
         for tid in list(self.in_flight):
             with contextlib.suppress(Exception):
                 self.executor.cancel(tid)
@@ -235,9 +239,6 @@ class _Loop:
         finished: list[Trial] = []
         while self.in_flight and time.monotonic() < deadline:
             finished.extend(self.drain(0.2))
-        for t in finished:
-            if t.status == TrialStatus.CANCELLED and not t.reason:
-                t.reason = reason
         now = time.time()
         for tid, t in list(self.in_flight.items()):
             t.status = TrialStatus.CANCELLED
@@ -344,7 +345,9 @@ def search(
     _check_positive("trial_timeout", trial_timeout, integer=False)
     _check_positive("max_failures", max_failures, integer=True)
     if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-        raise ValueError(f"max_retries must be a non-negative integer, got max_retries={max_retries!r}")
+        raise ValueError(
+            f"max_retries must be a non-negative integer, got max_retries={max_retries!r}"
+        )
     if max_evals is None and timeout is None and not callbacks:
         raise ValueError("give max_evals or timeout (or a stopping callback); both are None")
     opt = get_optimizer(optimizer)
@@ -359,8 +362,17 @@ def search(
     on_progress = _progress_hook(progress)
     try:
         return _run(
-            objective, state, opt, exe, max_evals, timeout, trial_timeout, max_failures,
-            max_retries, list(callbacks), on_progress,
+            objective,
+            state,
+            opt,
+            exe,
+            max_evals,
+            timeout,
+            trial_timeout,
+            max_failures,
+            max_retries,
+            list(callbacks),
+            on_progress,
         )
     finally:
         if handler is not None:
@@ -424,7 +436,9 @@ def _run(
     state.commit(events)
     history = state.finished_in_order()
     if history:
-        logger.info("resuming %s: %d finished trials", state.run_dir and state.run_dir.path, len(history))
+        logger.info(
+            "resuming %s: %d finished trials", state.run_dir and state.run_dir.path, len(history)
+        )
         loop.account(history)
         view.stop_reason = None
     threads_ctx: Any = contextlib.nullcontext()

@@ -119,9 +119,10 @@ class Run:
             obj = fields.get("objective")
             n = 0 if obj is None else (len(obj) if isinstance(obj, tuple) else 1)
             if st == TrialStatus.DONE and n != k:
-                st, fields = TrialStatus.FAILED, {
-                    "reason": f"value has {n} objective(s) but the run has {k} direction(s)"
-                }
+                st, fields = (
+                    TrialStatus.FAILED,
+                    {"reason": f"value has {n} objective(s) but the run has {k} direction(s)"},
+                )
         record.status = st
         record.objective = fields.get("objective")
         record.constraints = fields.get("constraints")

@@ -70,7 +70,9 @@ def _check_report_value(value: Any) -> float | tuple[float, ...]:
             raise ValueError("hh.report(value=...) got an empty sequence")
         return out
     if isinstance(value, bool) or not is_finite_number(value) and not _is_nan_like(value):
-        raise TypeError(f"hh.report(value=...) must be a float or a sequence of floats, got {value!r}")
+        raise TypeError(
+            f"hh.report(value=...) must be a float or a sequence of floats, got {value!r}"
+        )
     return float(value)
 
 
@@ -108,9 +110,7 @@ def report(value: float | Sequence[float], step: int | None = None) -> None:
     ctx = _current.get()
     if ctx is None:
         if not _warned_outside:
-            warnings.warn(
-                "hh.report() called outside a trial; the value is ignored", stacklevel=2
-            )
+            warnings.warn("hh.report() called outside a trial; the value is ignored", stacklevel=2)
             _warned_outside = True
         return
     ctx.report(value, step)

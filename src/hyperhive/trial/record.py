@@ -38,7 +38,9 @@ class TrialStatus(str, enum.Enum):
         return self.value
 
 
-COUNTED = frozenset({TrialStatus.DONE, TrialStatus.FAILED, TrialStatus.TIMEOUT, TrialStatus.STOPPED})
+COUNTED = frozenset(
+    {TrialStatus.DONE, TrialStatus.FAILED, TrialStatus.TIMEOUT, TrialStatus.STOPPED}
+)
 
 
 @dataclass
