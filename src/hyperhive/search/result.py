@@ -157,4 +157,7 @@ class Result:
 
     def __repr__(self) -> str:
         s = self.summary()
-        return f"Result(trials={s['trials']}, counted={s['counted']}, stop_reason={self.stop_reason!r})"
+        return (
+            f"Result(trials={s['trials']}, counted={s['counted']}, "
+            f"stop_reason={self.stop_reason!r})"
+        )
