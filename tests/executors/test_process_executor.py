@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, wait
 
 import psutil
 import pytest
@@ -285,19 +285,21 @@ def test_slots_ignore_sigint(make):
     assert fut.result(timeout=10).status == TrialStatus.DONE
 
 
-def test_throughput_instant_objective(make):
+def test_throughput_instant_objective(make, record_property):
+    # the search loop's pattern: done-callbacks feed a queue, one submit per result
     ex = make(lambda c: 1.0, workers=8)
     results(ex, [TrialTask(i, {}) for i in range(100)])  # warm up
-    n, inflight, submitted, finished = 3000, set(), 0, 0
-    t0 = time.perf_counter()
+    done: queue.SimpleQueue = queue.SimpleQueue()
+    n, submitted, finished, t0 = 4000, 0, 0, time.perf_counter()
     while finished < n:
-        while len(inflight) < 16 and submitted < n:
-            inflight.add(ex.submit(TrialTask(1000 + submitted, {"i": submitted})))
+        while submitted - finished < 8 and submitted < n:
+            ex.submit(TrialTask(1000 + submitted, {})).add_done_callback(done.put)
             submitted += 1
-        done, inflight = wait(inflight, return_when=FIRST_COMPLETED)
-        finished += len(done)
+        assert done.get(timeout=10).result().status == TrialStatus.DONE
+        finished += 1
     rate = n / (time.perf_counter() - t0)
-    # the target is 1,500/s; the bound here is loose because the test machine is shared
+    record_property("trials_per_second", round(rate))
+    # about 4,000-8,000/s measured; the bound is loose because the machine is shared
     assert rate > 500, rate
 
 
@@ -313,25 +315,43 @@ def objective(config):
     time.sleep(1000)
 
 if __name__ == "__main__":
-    ex = Process(1, start_method=sys.argv[2])
-    ex.start(objective, lambda *a: None)
-    ex.submit(TrialTask(0, {})).result()
+    with Process(1, start_method=sys.argv[2]) as ex:
+        ex.start(objective, lambda *a: None)
+        ex.submit(TrialTask(0, {})).result()
 """
 
 
-@pytest.mark.parametrize("method", ["forkserver", "spawn"])
-def test_killed_driver_leaves_no_workers(tmp_path, method):
+def run_driver(tmp_path, method, end):
+    """Run DRIVER in a session of its own, end it with ``end(proc)``, return the worker pids."""
     script, pids_file = tmp_path / "driver.py", tmp_path / "pids"
     script.write_text(DRIVER)
     src = os.path.dirname(os.path.dirname(os.path.abspath(ht.__file__)))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([src, os.environ.get("PYTHONPATH", "")])}
-    driver = subprocess.Popen([sys.executable, str(script), str(pids_file), method], env=env)
+    driver = subprocess.Popen(
+        [sys.executable, str(script), str(pids_file), method],
+        env=env,
+        start_new_session=True,
+        stderr=subprocess.PIPE,
+    )
     try:
         assert wait_until(pids_file.exists, 30)
-        pids = [int(p) for p in pids_file.read_text().split()]
-        driver.kill()
-        driver.wait(10)
-        assert wait_until(lambda: all(gone(p) for p in pids), 10)
+        end(driver)
+        driver.wait(20)
+        return [int(p) for p in pids_file.read_text().split()], driver
     finally:
-        driver.kill()
-        driver.wait(10)
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait(10)
+
+
+@pytest.mark.parametrize("method", ["forkserver", "spawn"])
+def test_killed_driver_leaves_no_workers(tmp_path, method):
+    pids, _ = run_driver(tmp_path, method, lambda d: d.kill())
+    assert wait_until(lambda: all(gone(p) for p in pids), 10)
+
+
+def test_ctrl_c_in_the_driver_ends_the_workers(tmp_path):
+    # a terminal's Ctrl-C: SIGINT to the driver's process group
+    pids, driver = run_driver(tmp_path, "forkserver", lambda d: os.killpg(d.pid, signal.SIGINT))
+    assert driver.returncode != 0 and b"KeyboardInterrupt" in driver.stderr.read()
+    assert all(gone(p) for p in pids)

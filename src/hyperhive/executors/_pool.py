@@ -23,7 +23,18 @@ from hyperhive.executors._procs import (
     group_alive,
     send_signal,
 )
-from hyperhive.executors._slot import DONE, EXIT, HELLO, REPORT, STOP, TASK, dumps, loads, slot_main
+from hyperhive.executors._slot import (
+    DONE,
+    EXIT,
+    HELLO,
+    REPORT,
+    STOP,
+    TASK,
+    dumps,
+    loads,
+    outcome_from_wire,
+    slot_main,
+)
 from hyperhive.executors.base import ReportSink, TrialOutcome, TrialTask
 from hyperhive.executors.runner import HOST
 from hyperhive.trial import TrialStatus
@@ -42,9 +53,16 @@ class SlotPool:
     """The slots of one :class:`~hyperhive.executors.Process` executor."""
 
     def __init__(
-        self, ctx: Any, workers: int, payload: bytes, sink: ReportSink, grace: float, name: str
+        self,
+        ctx: Any,
+        workers: int,
+        payload: bytes,
+        sink: ReportSink,
+        grace: float,
+        name: str,
+        threads: dict[str, int] | None = None,
     ) -> None:
-        self._ctx, self._payload, self._sink = ctx, payload, sink
+        self._ctx, self._payload, self._sink, self._threads = ctx, payload, sink, threads
         self._grace, self._name = grace, name
         self._pid = os.getpid()
         self._lock = threading.Lock()
@@ -163,7 +181,7 @@ class SlotPool:
         conn, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(
             target=slot_main,
-            args=(index, child, self._payload),
+            args=(index, child, self._payload, self._threads),
             name=f"hyperhive-{self._name}-{index}",
         )
         try:
@@ -353,7 +371,7 @@ class SlotPool:
         resolved = None
         with self._lock:
             if kind == DONE:
-                outcome: TrialOutcome = msg[1]
+                outcome = outcome_from_wire(msg[1:])
                 # when the driver ends a trial (timeout, cancel), that wins
                 if slot.ending is None and slot.task and slot.task.trial_id == outcome.trial_id:
                     cleared = self._clear_trial(slot)

@@ -10,7 +10,7 @@ driver to slot
     ``(STOP, trial_id)``, ``(EXIT,)``
 slot to driver
     ``(HELLO, pid, pgid, load_error)``, ``(REPORT, trial_id, step, value, time)``,
-    ``(DONE, outcome)``
+    ``(DONE, *outcome_to_wire(outcome))``
 
 This module is kept light: it is imported in every slot process (and preloaded in
 the forkserver).
@@ -23,6 +23,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import pickle
+import select
 import signal
 import threading
 import time
@@ -36,7 +37,18 @@ from hyperhive.executors.base import TrialOutcome, TrialTask
 from hyperhive.executors.runner import HOST, run_trial
 from hyperhive.trial import TrialStatus
 
-__all__ = ["DONE", "EXIT", "HELLO", "REPORT", "STOP", "TASK", "SlotChannel", "slot_main"]
+__all__ = [
+    "DONE",
+    "EXIT",
+    "HELLO",
+    "REPORT",
+    "STOP",
+    "TASK",
+    "SlotChannel",
+    "outcome_from_wire",
+    "outcome_to_wire",
+    "slot_main",
+]
 
 TASK, STOP, EXIT = 1, 2, 3
 HELLO, REPORT, DONE = 11, 12, 13
@@ -52,6 +64,23 @@ def dumps(msg: tuple[Any, ...]) -> bytes:
 loads = pickle.loads
 
 
+def outcome_to_wire(o: TrialOutcome) -> tuple[Any, ...]:
+    """An outcome as a tuple of plain values (much quicker to pickle than the dataclass)."""
+    return (
+        o.trial_id, o.status.value, o.objective, o.constraints, o.metadata, o.reason,
+        o.traceback, o.started, o.finished, o.worker, o.host,
+    )  # fmt: skip
+
+
+def outcome_from_wire(fields: tuple[Any, ...]) -> TrialOutcome:
+    """Inverse of :func:`outcome_to_wire`."""
+    tid, status, objective, constraints, metadata, reason, trace, started, finished, *rest = fields
+    return TrialOutcome(
+        tid, TrialStatus(status), objective, constraints, metadata, reason, trace, started,
+        finished, *rest,
+    )  # fmt: skip
+
+
 class SlotChannel:
     """The worker-side :class:`~hyperhive.trial.Channel` of a slot process.
 
@@ -62,6 +91,9 @@ class SlotChannel:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
+        self._poller = select.poll() if hasattr(select, "poll") else None
+        if self._poller is not None:
+            self._poller.register(conn.fileno(), select.POLLIN)
         self._send_lock = threading.Lock()
         self._recv_lock = threading.Lock()
         self._backlog: collections.deque[tuple[Any, ...]] = collections.deque()
@@ -93,11 +125,17 @@ class SlotChannel:
         if not self._stop:
             with self._recv_lock:
                 try:
-                    while self._conn.poll(0):
+                    while self._waiting():
                         self._take(loads(self._conn.recv_bytes()))
                 except (EOFError, OSError):
                     pass
         return self._stop and trial_id == self._trial
+
+    def _waiting(self) -> bool:
+        # select.poll is much cheaper than Connection.poll, which builds a selector
+        if self._poller is not None:
+            return bool(self._poller.poll(0))
+        return self._conn.poll(0)
 
     def _take(self, msg: tuple[Any, ...]) -> None:
         if msg[0] == STOP:
@@ -156,13 +194,27 @@ def _failed(trial_id: int, worker: str, reason: str, trace: str | None = None) -
     )
 
 
-def slot_main(index: int, conn: Connection, payload: bytes) -> None:
+def _restore_threads(threads: dict[str, int]) -> None:
+    """Undo thread-pool limits inherited through fork (the driver may run under
+    ``threadpoolctl`` limits; trials get the libraries' own defaults)."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(limits=threads)
+    except Exception:  # noqa: BLE001 - best effort
+        pass
+
+
+def slot_main(
+    index: int, conn: Connection, payload: bytes, threads: dict[str, int] | None = None
+) -> None:
     """Body of slot process number ``index``: serve tasks until told to exit.
 
     Args:
         index: the slot number (the worker is named ``process-<index>``).
         conn: this slot's end of its duplex pipe to the driver.
         payload: the objective, pickled with cloudpickle.
+        threads: thread counts of the native thread pools to restore (fork only).
     """
     if hasattr(os, "setsid"):
         try:
@@ -171,6 +223,8 @@ def slot_main(index: int, conn: Connection, payload: bytes) -> None:
             pass
     signal.signal(signal.SIGINT, _ignore_sigint)
     os.environ["HYPERHIVE_WORKER"] = str(index)
+    if threads:
+        _restore_threads(threads)
     _watch_parent()
     worker = f"process-{index}"
     objective = None
@@ -209,10 +263,9 @@ def slot_main(index: int, conn: Connection, payload: bytes) -> None:
             )
         channel.end()
         try:
-            channel.send((DONE, outcome))
+            channel.send((DONE, *outcome_to_wire(outcome)))
         except (EOFError, OSError):
             break
         except Exception as exc:  # noqa: BLE001 - e.g. metadata that does not pickle
-            channel.send(
-                (DONE, _failed(trial_id, worker, f"could not send the outcome back: {exc!r}"))
-            )
+            failed = _failed(trial_id, worker, f"could not send the outcome back: {exc!r}")
+            channel.send((DONE, *outcome_to_wire(failed)))

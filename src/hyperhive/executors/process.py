@@ -104,7 +104,12 @@ class Process(Executor):
         ctx = multiprocessing.get_context(self.start_method)
         if self.start_method == "forkserver":
             _preload_slot_module(ctx)
-        self._pool = SlotPool(ctx, self.workers, payload, sink, self.grace_period, self.name)
+        # forked slots would inherit thread-pool limits the driver sets later (the search
+        # loop runs under threadpoolctl limits): they restore the counts seen now
+        threads = _thread_counts() if self.start_method == "fork" else None
+        self._pool = SlotPool(
+            ctx, self.workers, payload, sink, self.grace_period, self.name, threads
+        )
         _live.add(self)
         self._pool.start()
 
@@ -149,6 +154,15 @@ class Process(Executor):
         if self._pool is None:
             raise RuntimeError("call start(objective, sink) before submit()")
         return self._pool
+
+
+def _thread_counts() -> dict[str, int] | None:
+    try:
+        from threadpoolctl import threadpool_info
+
+        return {info["prefix"]: info["num_threads"] for info in threadpool_info()} or None
+    except Exception:  # noqa: BLE001 - best effort
+        return None
 
 
 def _preload_slot_module(ctx: Any) -> None:

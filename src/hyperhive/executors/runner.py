@@ -151,8 +151,11 @@ def run_trial(
     try:
         if art is not None:
             art.mkdir(parents=True, exist_ok=True)
-        with _captured(art if task.capture_output else None, capture):
+        if art is None or capture is None or not task.capture_output:
             value = objective(dict(task.config))
+        else:
+            with _captured(art, capture):
+                value = objective(dict(task.config))
     except BaseException as exc:  # noqa: BLE001 - failure is data
         if (
             interrupt
