@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import textwrap
 from collections.abc import Callable
+from inspect import signature
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,9 @@ def cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Result]:
     monkeypatch.setenv("COLUMNS", "200")
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("TERM", "dumb")
-    runner = CliRunner()
+    # stderr apart from stdout (click < 8.2 mixes them unless told not to).
+    kwargs = {"mix_stderr": False} if "mix_stderr" in signature(CliRunner).parameters else {}
+    runner = CliRunner(**kwargs)
 
     def invoke(*args: object) -> Result:
         return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)

@@ -1,4 +1,4 @@
-"""The files in examples/ run as documented (each in a fresh interpreter)."""
+"""The files in examples/ run as documented."""
 
 from __future__ import annotations
 
@@ -12,27 +12,25 @@ import pytest
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def run_python(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
-    return subprocess.run(
-        [sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
-
-
 @pytest.mark.parametrize("name", ["quickstart.py", "ask_tell.py"])
 def test_python_examples(name: str, tmp_path: Path) -> None:
-    first = run_python(str(EXAMPLES / name), cwd=tmp_path)
-    assert first.returncode == 0, first.stdout + first.stderr
-    assert "best" in first.stdout
-    again = run_python(str(EXAMPLES / name), cwd=tmp_path)  # resumes its run directory
-    assert again.returncode == 0, again.stdout + again.stderr
-
-
-def test_problem_file_example(tmp_path: Path) -> None:
-    res = run_python(
-        "-m", "hyperhive.cli", "run", str(EXAMPLES / "problem.py"),
-        "--max-evals", "8", "--run-dir", str(tmp_path / "run"), "--no-progress",
+    """Each script runs in a fresh interpreter (quickstart uses process workers)."""
+    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1"}
+    res = subprocess.run(
+        [sys.executable, str(EXAMPLES / name)],
         cwd=tmp_path,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stdout + res.stderr
+    assert "best" in res.stdout
+    assert (tmp_path / "runs").is_dir()
+
+
+def test_problem_file_example(cli, tmp_path: Path) -> None:
+    res = cli("run", EXAMPLES / "problem.py", "--max-evals", 8, "--run-dir", tmp_path / "run")
+    assert res.exit_code == 0, res.output
     assert "best value" in res.stdout
+    assert "done 8" in res.stdout

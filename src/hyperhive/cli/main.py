@@ -80,6 +80,7 @@ def _main(
         callback=_version_callback,
         is_eager=True,
         help="Show the version and exit.",
+        metavar="",
     ),
 ) -> None:
     """Asynchronous, parallel hyperparameter search.
@@ -105,7 +106,7 @@ def _search(objective: Any, space: Any, kwargs: dict[str, Any], fresh: Path | No
                 fresh.rmdir()  # only succeeds while empty
         if os.environ.get(TRACEBACK_ENV) == "1":
             raise
-        fail(f"{exc}  (set {TRACEBACK_ENV}=1 for the traceback)")
+        fail(str(exc))
 
 
 def _report(result: Any, elapsed: float, title: str) -> int:
@@ -116,7 +117,7 @@ def _report(result: Any, elapsed: float, title: str) -> int:
     out.print()
     out.rule(f"[bold]{escape(title)}")
     meta = render.read_run_meta(result.run_dir) if result.run_dir is not None else {}
-    out.print(render.summary_table(result, meta, elapsed=elapsed))
+    out.print(render.summary_table(result, meta, elapsed=elapsed, show_run_dir=False))
     if len(result.done) > 1:
         out.print(render.trials_table(result, top=5, title="top trials", width=out.width))
     if result.run_dir is not None:
@@ -146,7 +147,10 @@ def _report(result: Any, elapsed: float, title: str) -> int:
 @app.command()
 def run(
     file: Path = typer.Argument(
-        ..., help="A Python file defining `space` and `objective` (and optional defaults)."
+        ...,
+        help="A Python file defining `space` and `objective` (and optional defaults).",
+        metavar="FILE",
+        show_default=False,
     ),
     max_evals: int | None = typer.Option(
         None, "--max-evals", "-n", help="Counted trials to run (done/failed/timeout/stopped)."
@@ -166,6 +170,7 @@ def run(
         None,
         "--run-dir",
         "-r",
+        metavar="DIR",
         help="Run directory; an existing one is resumed. "
         f"Default: a fresh {RUNS_FOLDER}/<file>-<time>.",
     ),
@@ -175,6 +180,7 @@ def run(
         "--direction",
         "-d",
         help="minimize or maximize; repeat once per objective.",
+        metavar="DIRECTION",
     ),
     max_failures: int | None = typer.Option(
         None, "--max-failures", help="Stop after this many failed or timed-out trials."
@@ -186,6 +192,7 @@ def run(
         None,
         "--progress/--no-progress",
         help="Live progress display. Default: on when stderr is a terminal.",
+        metavar="",
         show_default=False,
     ),
 ) -> None:
@@ -232,7 +239,7 @@ def run(
 
 @app.command()
 def status(
-    run_dir: Path = typer.Argument(..., help="A run directory."),
+    run_dir: Path = typer.Argument(..., help="A run directory.", metavar="RUN_DIR"),
     top: int = typer.Option(10, "--top", "-t", help="How many of the best trials to list."),
 ) -> None:
     """Summarize a run: counts per status, the best trial, seed, optimizer, and the top trials."""
@@ -251,8 +258,8 @@ def status(
 
 @app.command()
 def trials(
-    run_dir: Path = typer.Argument(..., help="A run directory."),
-    csv: bool = typer.Option(False, "--csv", help="Write CSV on stdout."),
+    run_dir: Path = typer.Argument(..., help="A run directory.", metavar="RUN_DIR"),
+    csv: bool = typer.Option(False, "--csv", help="Write CSV on stdout.", metavar=""),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write the CSV to this file (atomically) instead."
     ),
@@ -285,6 +292,7 @@ def demo(
         None,
         "--run-dir",
         "-r",
+        metavar="DIR",
         help="Run directory; an existing one is resumed. "
         f"Default: a fresh {RUNS_FOLDER}/demo-<time>.",
     ),
@@ -293,6 +301,7 @@ def demo(
         None,
         "--progress/--no-progress",
         help="Live progress display. Default: on when stderr is a terminal.",
+        metavar="",
         show_default=False,
     ),
 ) -> None:

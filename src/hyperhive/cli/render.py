@@ -188,6 +188,7 @@ def summary_table(
     result: Result,
     meta: Mapping[str, Any] | None = None,
     elapsed: float | None = None,
+    show_run_dir: bool = True,
 ) -> Group:
     """A key/value grid: stop reason, counts, best trial (or Pareto front), seed, run dir."""
     grid = Table.grid(padding=(0, 2))
@@ -223,7 +224,7 @@ def summary_table(
     created = meta.get("created") or meta.get("created_at")
     if created is not None:
         grid.add_row("created", fmt_time(created))
-    if result.run_dir is not None:
+    if show_run_dir and result.run_dir is not None:
         grid.add_row("run dir", str(result.run_dir))
     return Group(grid)
 
