@@ -112,8 +112,9 @@ class SlotPool:
                 self._dispatch(self._idle.pop(), task, fut)
             else:
                 self._queue[task.trial_id] = (task, fut)
+            new_deadline = task.trial_id in self._running and task.timeout is not None
         self._flush()
-        if task.timeout is not None:
+        if new_deadline:  # the I/O thread must wait for it
             self._wake()
         return fut
 
@@ -181,7 +182,7 @@ class SlotPool:
         conn, child = self._ctx.Pipe(duplex=True)
         proc = self._ctx.Process(
             target=slot_main,
-            args=(index, child, self._payload, self._threads),
+            args=(index, child, [self._payload], self._threads),
             name=f"hyperhive-{self._name}-{index}",
         )
         try:

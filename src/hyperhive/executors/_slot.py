@@ -206,14 +206,15 @@ def _restore_threads(threads: dict[str, int]) -> None:
 
 
 def slot_main(
-    index: int, conn: Connection, payload: bytes, threads: dict[str, int] | None = None
+    index: int, conn: Connection, box: list[bytes], threads: dict[str, int] | None = None
 ) -> None:
     """Body of slot process number ``index``: serve tasks until told to exit.
 
     Args:
         index: the slot number (the worker is named ``process-<index>``).
         conn: this slot's end of its duplex pipe to the driver.
-        payload: the objective, pickled with cloudpickle.
+        box: a one-item list holding the objective pickled with cloudpickle; it is
+            emptied here so that the bytes are freed once the objective is loaded.
         threads: thread counts of the native thread pools to restore (fork only).
     """
     if hasattr(os, "setsid"):
@@ -230,6 +231,7 @@ def slot_main(
     objective = None
     load_error: str | None = None
     load_trace: str | None = None
+    payload = box.pop()
     try:
         objective = pickle.loads(payload)
     except BaseException as exc:  # noqa: BLE001 - reported to the driver
