@@ -13,13 +13,16 @@ Concurrency:
     Each thread uses its own connection, re-opened in a child after ``fork``.
     ``append`` is one ``BEGIN IMMEDIATE`` transaction; writers wait for each other
     (``busy_timeout``) and retry on "database is locked" until ``timeout``.
-    SQLite locking needs a local file system; do not put the journal on NFS.
+    SQLite locking needs a local file system: a journal on a network file system
+    (NFS, Lustre, CIFS/SMB, sshfs, BeeGFS) is refused (see
+    :func:`network_filesystem`); share a run across hosts with a Redis store.
 """
 
 from __future__ import annotations
 
 import os
 import random
+import re
 import sqlite3
 import threading
 import time
@@ -31,7 +34,13 @@ from typing import Any, ClassVar, TypeVar
 from hyperhive.storage.base import Store, StoreWarning, prepare_events
 from hyperhive.storage.codec import dumps, loads
 
-__all__ = ["JOURNAL_NAME", "SCHEMA_VERSION", "SQLiteStore", "resolve_journal_path"]
+__all__ = [
+    "JOURNAL_NAME",
+    "SCHEMA_VERSION",
+    "SQLiteStore",
+    "network_filesystem",
+    "resolve_journal_path",
+]
 
 JOURNAL_NAME = "journal.sqlite"
 """The journal's file name inside a run directory."""
@@ -56,6 +65,39 @@ def resolve_journal_path(path: str | os.PathLike[str]) -> Path:
     if p.is_dir() or (not p.exists() and not p.suffix):
         return p / JOURNAL_NAME
     return p
+
+
+NETWORK_FILESYSTEMS = frozenset(
+    {"nfs", "nfs4", "lustre", "cifs", "smb3", "smbfs", "fuse.sshfs", "sshfs", "beegfs"}
+)
+"""Mount types whose locking SQLite cannot trust (GPFS and local file systems are fine)."""
+
+
+def network_filesystem(path: str | os.PathLike[str], mounts: str | None = None) -> str | None:
+    """The type of the network file system holding ``path``, or None when it is safe.
+
+    Args:
+        path: a file or folder (need not exist yet).
+        mounts: the text of a mounts table (default: ``/proc/mounts``; None is
+            returned where there is none).
+    """
+    if mounts is None:
+        try:
+            with open("/proc/mounts", encoding="utf-8", errors="replace") as f:
+                mounts = f.read()
+        except OSError:
+            return None
+    target = os.path.realpath(os.path.abspath(os.fspath(path)))
+    best, best_type = "", None
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), fields[1])
+        inside = target == point or target.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, best_type = point, fields[2]
+    return best_type if best_type in NETWORK_FILESYSTEMS else None
 
 
 def _is_busy(exc: sqlite3.OperationalError) -> bool:
@@ -97,6 +139,14 @@ class SQLiteStore(Store):
         if not timeout > 0:
             raise ValueError(f"timeout must be positive, got {timeout!r}")
         self._path = resolve_journal_path(path)
+        fs_type = network_filesystem(self._path)
+        if fs_type is not None and not os.environ.get("HYPERHIVE_ALLOW_NETWORK_FS"):
+            raise OSError(
+                f"{self._path} is on a {fs_type} network file system, where SQLite's locking "
+                "is unsafe; share a run across hosts with a Redis store "
+                "(store='redis://host:6379/0', pip install 'hyperhive[redis]'), or keep the "
+                "journal on a local disk (HYPERHIVE_ALLOW_NETWORK_FS=1 skips this check)"
+            )
         self._path.parent.mkdir(parents=True, exist_ok=True)
         self._durability = durability
         self._timeout = float(timeout)
