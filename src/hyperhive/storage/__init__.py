@@ -30,7 +30,10 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 def open_store(
-    url_or_path: str | os.PathLike[str] | Store | None = None, *, durability: str = "normal"
+    url_or_path: str | os.PathLike[str] | Store | None = None,
+    *,
+    durability: str = "normal",
+    run: str | None = None,
 ) -> Store:
     """Open a store from a URL or a path.
 
@@ -39,12 +42,16 @@ def open_store(
             ``"sqlite:///relative/file.sqlite"`` or ``"sqlite:////absolute/file"``
             (SQLAlchemy style) or a plain path: a :class:`SQLiteStore` (a folder,
             or a path without suffix, holds ``journal.sqlite``); a :class:`Store`
-            is returned as is.
+            is returned as is; ``"redis://[:password@]host[:port][/db][?run=NAME]"``
+            or ``"rediss://..."`` (TLS): a :class:`~hyperhive.storage.redis.RedisStore`
+            (the ``redis`` extra).
         durability: for SQLite, ``"normal"`` or ``"full"``.
+        run: for Redis, the run's name on the server when the URL has no ``run``
+            parameter (default ``"default"``).
 
     Raises:
-        ValueError: an unsupported scheme (``redis://`` needs the ``redis`` extra,
-            which is not available yet) or an empty path.
+        ValueError: an unsupported scheme or an empty path.
+        ImportError: a Redis URL without redis-py installed.
     """
     if url_or_path is None or isinstance(url_or_path, Store):
         return url_or_path if url_or_path is not None else MemoryStore()
@@ -68,11 +75,10 @@ def open_store(
             )
         return SQLiteStore(rest[1:], durability)
     if scheme in ("redis", "rediss"):
-        raise ValueError(
-            f"the {scheme}:// store needs the 'redis' extra (pip install 'hyperhive[redis]'), "
-            "which this version does not provide yet; use a path or 'sqlite:///...'"
-        )
+        from hyperhive.storage.redis import RedisStore, parse_redis_url
+
+        return RedisStore(text, run=parse_redis_url(text)[1] or run)
     raise ValueError(
         f"unsupported store URL scheme {scheme!r} in {text!r}; "
-        "use None or 'memory', a path, or 'sqlite:///path'"
+        "use None or 'memory', a path, 'sqlite:///path' or 'redis://host:port/db'"
     )
