@@ -135,6 +135,9 @@ def test_several_objectives(cli, tmp_path: Path) -> None:
     assert "pareto front" in res.stdout
     frame = read_csv(cli("trials", run_dir, "--csv").stdout)
     assert {"objective_0", "objective_1"} <= set(frame.columns)
+    status = cli("status", run_dir)
+    assert status.exit_code == 0, status.output
+    assert "pareto front" in status.stdout and "objective_1 ↑" in status.stdout
 
 
 def test_no_trial_succeeded(cli, tmp_path: Path) -> None:
