@@ -2,6 +2,7 @@
 
 from hyperhive.optimizers.auto import Auto
 from hyperhive.optimizers.base import Optimizer
+from hyperhive.optimizers.evolution import RegularizedEvolution
 from hyperhive.optimizers.qmc import QMC
 from hyperhive.optimizers.random import RandomSearch
 from hyperhive.optimizers.registry import (
@@ -14,12 +15,14 @@ from hyperhive.optimizers.registry import (
 register_optimizer("random", RandomSearch)
 register_optimizer("qmc", QMC)
 register_optimizer("auto", Auto)
+register_optimizer("evolution", RegularizedEvolution)
 
 __all__ = [
     "QMC",
     "Auto",
     "Optimizer",
     "RandomSearch",
+    "RegularizedEvolution",
     "available_optimizers",
     "get_optimizer",
     "optimizer_class",
