@@ -1,0 +1,36 @@
+"""Errors raised while defining or building an architecture space."""
+
+from __future__ import annotations
+
+Shape = tuple[int, ...]
+"""A tensor shape without the batch dimension, e.g. ``(8,)`` or ``(24, 3)``."""
+
+
+class GraphError(ValueError):
+    """The graph is invalid: an unknown or duplicate name, a cycle, a dangling node,
+    a merge or an operation that no choice can make valid, or an invalid configuration."""
+
+
+class ShapeError(ValueError):
+    """An operation or a merge cannot take the given input shape(s)."""
+
+
+def fmt_shape(shape: Shape) -> str:
+    """``(8,)`` and ``(24, 3)``, with the batch dimension left out."""
+    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def check_shape(shape: object, what: str) -> Shape:
+    """A tuple of positive ints, or a :class:`GraphError` naming ``what``."""
+    if isinstance(shape, int) and not isinstance(shape, bool):
+        shape = (shape,)
+    try:
+        out = tuple(int(d) for d in shape)  # type: ignore[union-attr]
+    except TypeError:
+        raise GraphError(f"{what}: a shape is a tuple of positive ints, got {shape!r}") from None
+    if not out or any(d < 1 for d in out) or any(isinstance(d, bool) for d in shape):  # type: ignore[union-attr]
+        raise GraphError(
+            f"{what}: a shape is a non-empty tuple of positive ints (no batch dimension), "
+            f"got {shape!r}"
+        )
+    return out
