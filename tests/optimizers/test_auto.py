@@ -1,8 +1,8 @@
-"""Auto: the contract, and what it is made of for now."""
+"""Auto: the contract, and what it is made of (BO with its defaults)."""
 
 from __future__ import annotations
 
-from hyperhive.optimizers import QMC, Auto, get_optimizer
+from hyperhive.optimizers import BO, Auto, get_optimizer
 from hyperhive.testing.optimizer_contract import OptimizerContract, make_case
 
 
@@ -11,21 +11,19 @@ class TestAutoContract(OptimizerContract):
         return Auto(seed=seed)
 
 
-def test_auto_is_a_sobol_design_then_random_search():
+def test_auto_is_bo_with_its_defaults():
     case = make_case("mixed")
-    auto, qmc = Auto(seed=3), QMC(seed=3, method="sobol", then="random")
+    auto, bo = Auto(seed=3), BO(seed=3)
     auto.setup(case.space, case.directions)
-    qmc.setup(case.space, case.directions)
-    assert auto.ask(40) == qmc.ask(40)
+    bo.setup(case.space, case.directions)
+    assert auto.ask(12) == bo.ask(12)
 
 
 def test_auto_from_registry_and_settings():
     opt = get_optimizer("auto", seed=1)
     assert isinstance(opt, Auto) and opt.seed == 1
-    assert opt.settings() == {
-        "name": "auto",
-        "seed": 1,
-        "method": "sobol",
-        "n_points": None,
-        "then": "random",
+    settings = opt.settings()
+    assert settings["name"] == "auto" and settings["seed"] == 1
+    assert {k: v for k, v in settings.items() if k != "name"} == {
+        k: v for k, v in BO(seed=1).settings().items() if k != "name"
     }

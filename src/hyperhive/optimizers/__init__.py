@@ -2,7 +2,9 @@
 
 from hyperhive.optimizers.auto import Auto
 from hyperhive.optimizers.base import Optimizer
+from hyperhive.optimizers.bo import BO
 from hyperhive.optimizers.evolution import RegularizedEvolution
+from hyperhive.optimizers.ppo import PPO
 from hyperhive.optimizers.qmc import QMC
 from hyperhive.optimizers.random import RandomSearch
 from hyperhive.optimizers.registry import (
@@ -14,10 +16,13 @@ from hyperhive.optimizers.registry import (
 
 register_optimizer("random", RandomSearch)
 register_optimizer("qmc", QMC)
+register_optimizer("bo", BO)
 register_optimizer("auto", Auto)
 register_optimizer("evolution", RegularizedEvolution)
+register_optimizer("ppo", PPO)
 
 __all__ = [
+    "BO",
     "QMC",
     "Auto",
     "Optimizer",

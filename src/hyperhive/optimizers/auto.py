@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from hyperhive.optimizers.qmc import QMC
+from hyperhive.optimizers.bo import BO
 
 
-class Auto(QMC):
-    """The optimizer used when the user names none.
+class Auto(BO):
+    """The optimizer used when the user names none: Bayesian optimization with its defaults.
 
-    For now a scrambled Sobol design (see :class:`QMC`) followed by random
-    search; it will switch to Bayesian optimization once that exists, which is
-    a change of the ``then`` argument below.
+    A scrambled Sobol initial design sized by the dimension, then a Gaussian
+    process while there are few observations and extremely randomized trees
+    after (see :class:`~hyperhive.optimizers.bo.BO`).
 
     Args:
         seed: Seed of the search; None for a fresh one.
@@ -22,4 +22,8 @@ class Auto(QMC):
     replay_deterministic: ClassVar[bool] = True
 
     def __init__(self, seed: int | None = None) -> None:
-        super().__init__(seed=seed, method="sobol", n_points=None, then="random")
+        super().__init__(seed=seed)
+
+    def settings(self) -> dict[str, Any]:
+        """JSON description: the name, the seed and the BO options it runs with."""
+        return {**super().settings(), "name": self.name}

@@ -1,0 +1,508 @@
+"""Asynchronous Bayesian optimization: the :class:`BO` optimizer."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Hashable, Iterator, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+
+from hyperhive.optimizers._sampling import config_key, keys_of, sample_unique
+from hyperhive.optimizers.base import Optimizer
+from hyperhive.optimizers.bo import acquisition as acq
+from hyperhive.optimizers.bo.candidates import CandidateSettings, maximize
+from hyperhive.optimizers.bo.codec import Codec, Rows
+from hyperhive.optimizers.bo.data import Observations, Targets
+from hyperhive.optimizers.bo.multi import chebyshev, probability_feasible, random_weights
+from hyperhive.optimizers.bo.surrogates import Surrogate
+from hyperhive.optimizers.bo.transform import IMPUTATIONS, SCALINGS
+from hyperhive.optimizers.qmc import QMC
+from hyperhive.trial import Trial, TrialStatus
+
+__all__ = ["BO", "LIARS", "SURROGATES", "initial_design_size", "make_surrogate"]
+
+SURROGATES = ("auto", "gp", "et", "rf")
+LIARS = ("min", "mean", "max", "qucb", None)
+INCUMBENTS = ("best", "mean")
+
+# Spawn-key tags of the random streams (the base class uses 0 and 1, QMC 10-12).
+_DESIGN_STREAM = 20
+_REPAIR_STREAM = 21
+_FIT_STREAM = 22
+_SOBOL_STREAM = 23
+
+#: Draws of the posterior used to scalarize several objectives.
+_N_DRAWS = 32
+#: Incumbents mutated by the local search.
+_N_ANCHORS = 5
+
+
+def initial_design_size(dim: int) -> int:
+    """Default size of the quasi-random initial design for ``dim`` varying parameters.
+
+    ``dim + 3`` points, at least 6 and at most 24: a model can only be fitted
+    once every parameter has varied, and every point spent on the design is one
+    not spent on the model.
+    """
+    return int(min(max(dim + 3, 6), 24))
+
+
+def make_surrogate(name: str, n_trees: int = 32) -> Surrogate:
+    """A fresh surrogate by name: ``"gp"``, ``"et"`` or ``"rf"``."""
+    if name == "gp":
+        from hyperhive.optimizers.bo.gp import GaussianProcess
+
+        return GaussianProcess()
+    from hyperhive.optimizers.bo.surrogates import TreeEnsemble
+
+    return TreeEnsemble(kind=name, n_trees=n_trees)
+
+
+_controller: Any = None
+
+
+@contextlib.contextmanager
+def _one_thread() -> Iterator[None]:
+    """Limit BLAS to one thread: the matrices are small and threads only contend."""
+    global _controller
+    if _controller is None:
+        from threadpoolctl import ThreadpoolController
+
+        _controller = ThreadpoolController()
+    with _controller.limit(limits=1, user_api="blas"):
+        yield
+
+
+class BO(Optimizer):
+    """Asynchronous Bayesian optimization over mixed and conditional spaces.
+
+    The first ``n_initial`` configurations come from a scrambled Sobol design;
+    then each proposal maximizes an acquisition function of a surrogate model
+    over candidates drawn at random, quasi-randomly and around the incumbents
+    (see :mod:`~hyperhive.optimizers.bo.candidates`). Trials still running are
+    accounted for (``liar``) so that a batch spreads out, and no proposal
+    repeats a configuration told, pending or earlier in the batch.
+
+    The model is refitted from scratch only when the data has grown by
+    ``refit_fraction`` since the last fit (every result while it is small);
+    in between, results update it cheaply (leaf statistics of the trees, the
+    Cholesky factor of the GP), so the cost per trial stays flat. The model is
+    a function of the history alone, so the optimizer is replay-deterministic.
+
+    Args:
+        seed: Seed of the search; None for a fresh one.
+        surrogate: ``"auto"`` (a Gaussian process up to ``gp_max_points``
+            observations, extremely randomized trees after), ``"gp"``, ``"et"``
+            (extremely randomized trees) or ``"rf"`` (random forest), or a
+            :class:`~hyperhive.optimizers.bo.surrogates.Surrogate` instance.
+        acquisition: ``"ucb"``, ``"ei"``, ``"pi"`` or ``"ts"`` (Thompson sampling).
+        liar: How pending trials count: ``"min"``, ``"mean"`` or ``"max"`` (a
+            constant lie at the min/mean/max of the observed targets, added to
+            the model without refit), ``"qucb"`` (no lie; each pending slot draws
+            its own UCB weight from an exponential distribution), or None.
+        n_initial: Size of the initial design; None for :func:`initial_design_size`.
+        kappa: Exploration weight of UCB.
+        kappa_schedule: ``"constant"``, ``"decay"`` or ``"periodic"`` (see
+            :class:`~hyperhive.optimizers.bo.acquisition.KappaSchedule`).
+        xi: Margin of improvement of EI and PI, in standardized units.
+        epistemic_only: Use only the epistemic part of the predictive variance.
+        scaling: Objective scaling, ``"quantile"``, ``"minmax"`` or ``"log"``.
+        failed: Targets of failed and timed-out trials: ``"worst"``, ``"mean"``
+            or ``"ignore"``.
+        clip: Bad-tail clipping in interquartile ranges (None: no clipping).
+        objective_bounds: Per objective, a value it must reach in its own
+            direction, or None; modeled as constraints.
+        incumbent: ``"best"`` (best observed value) or ``"mean"`` (best
+            posterior mean, for noisy objectives), for EI/PI and :meth:`incumbent`.
+        n_candidates: Candidates scored per proposal (None: by dimension).
+        refit_fraction: Relative growth of the data that triggers a refit.
+        gp_max_points: Observations up to which ``"auto"`` uses the GP.
+        n_trees: Trees of the ensembles.
+        onehot: Encode categoricals one-hot (else by index).
+
+    Raises:
+        ValueError: On an unknown option or an out-of-range number.
+    """
+
+    name: ClassVar[str] = "bo"
+    replay_deterministic: ClassVar[bool] = True
+
+    def __init__(
+        self,
+        seed: int | None = None,
+        surrogate: str | Surrogate = "auto",
+        acquisition: str = "ucb",
+        liar: str | None = "max",
+        n_initial: int | None = None,
+        kappa: float = 1.96,
+        kappa_schedule: str = "constant",
+        xi: float = 0.01,
+        epistemic_only: bool = False,
+        scaling: str = "quantile",
+        failed: str = "worst",
+        clip: float | None = 3.0,
+        objective_bounds: Sequence[float | None] | None = None,
+        incumbent: str = "best",
+        n_candidates: int | None = None,
+        refit_fraction: float = 0.1,
+        gp_max_points: int = 150,
+        n_trees: int = 32,
+        onehot: bool = True,
+    ) -> None:
+        super().__init__(seed)
+        _choice("surrogate", surrogate, SURROGATES, Surrogate)
+        _choice("acquisition", acquisition, acq.ACQUISITIONS)
+        _choice("liar", liar, LIARS)
+        _choice("scaling", scaling, SCALINGS)
+        _choice("failed", failed, IMPUTATIONS)
+        _choice("incumbent", incumbent, INCUMBENTS)
+        for label, value, low in (
+            ("n_initial", n_initial, 0),
+            ("n_candidates", n_candidates, 16),
+            ("gp_max_points", gp_max_points, 0),
+            ("n_trees", n_trees, 2),
+        ):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, int) or value < low
+            ):
+                raise ValueError(f"{label} must be an integer >= {low}, got {label}={value!r}")
+        if not 0 <= refit_fraction <= 10:
+            raise ValueError(f"refit_fraction must be in [0, 10], got {refit_fraction!r}")
+        if clip is not None and not clip > 0:
+            raise ValueError(f"clip must be positive or None, got clip={clip!r}")
+        self.surrogate = surrogate
+        self.acquisition = acquisition
+        self.liar = liar
+        self.n_initial = n_initial
+        self.kappa = acq.KappaSchedule(kappa, kappa_schedule)
+        self.xi = float(xi)
+        self.epistemic_only = bool(epistemic_only)
+        self.scaling = scaling
+        self.failed = failed
+        self.clip = clip
+        self.objective_bounds = list(objective_bounds) if objective_bounds is not None else None
+        self.incumbent_rule = incumbent
+        self.n_candidates = n_candidates
+        self.refit_fraction = float(refit_fraction)
+        self.gp_max_points = gp_max_points
+        self.n_trees = n_trees
+        self.onehot = bool(onehot)
+
+    # -- state -------------------------------------------------------------------
+    def _setup(self) -> None:
+        space = self.space
+        if space is None:  # pragma: no cover - setup() binds it first
+            raise RuntimeError("BO._setup() without a space")
+        k = len(self.directions)
+        if self.objective_bounds is not None and len(self.objective_bounds) != k:
+            raise ValueError(
+                f"objective_bounds needs one entry per objective ({k}), "
+                f"got {len(self.objective_bounds)}"
+            )
+        self.codec = Codec(space, onehot=self.onehot)
+        varying = sum(kind != "constant" for kind in space.kinds)
+        self.design_size = (
+            initial_design_size(varying) if self.n_initial is None else self.n_initial
+        )
+        self._design = QMC(method="sobol", n_points=max(self.design_size, 1), then=None)
+        self._design.setup(space, self.directions, seed=self._derived_seed(_DESIGN_STREAM))
+        self.data = Observations(
+            k, self.directions, self.objective_bounds, self.scaling, self.clip, self.failed
+        )
+        self._seen: set[Hashable] = set()
+        self._keys: set[bytes] = set()
+        self._model: Surrogate | None = None
+        self._model_at: tuple[int, str] | None = None
+        self._conditioned_on = -1
+        self._thresholds = [1]
+        self.settings_ = CandidateSettings.for_width(self.codec.width, self.n_candidates)
+        self._sobol: np.ndarray | None = None
+
+    def _derived_seed(self, *key: int) -> int:
+        return int(self.derive_rng(*key).integers(2**63 - 1))
+
+    def _tell(self, trials: list[Trial]) -> None:
+        self._add(trials, prior=False)
+
+    def warm_start(self, trials: Sequence[Trial]) -> None:
+        """Learn from the trials of an earlier search as extra history.
+
+        They feed the model (before every told trial) and shorten the initial
+        design, but do not count as asked or told.
+        """
+        if self.space is None:
+            raise RuntimeError("BO.warm_start() called before setup(space, ...)")
+        useful = [t for t in trials if t.status.finished and t.status.counted]
+        self._add(useful, prior=True)
+
+    def _add(self, trials: Sequence[Trial], prior: bool) -> None:
+        if not trials:
+            return
+        configs = [dict(t.config) for t in trials]
+        self._seen.update(config_key(c) for c in configs)
+        self._keys.update(self.codec.config_keys(configs))
+        rows = self.codec.from_configs(configs, self.derive_rng(_REPAIR_STREAM, len(self.data)))
+        self.data.add(
+            self.codec.features(rows),
+            self.losses(trials),
+            [t.constraints for t in trials],
+            configs,
+            prior=prior,
+        )
+
+    # -- asking ------------------------------------------------------------------
+    def _ask(self, n: int, pending: list[Trial]) -> list[dict[str, Any]]:
+        start = self.position(pending)
+        n_design = max(0, min(n, self.design_size - self.data.n_prior - start))
+        out = self._design_points(start, n_design, pending)
+        rest = n - n_design
+        if rest and not self._model_ready():
+            out += self._design_points(start + n_design, rest, pending, taken_extra=out)
+        elif rest:
+            with _one_thread():
+                out += self._propose(rest, pending, out, start + n_design)
+        return out
+
+    def _model_ready(self) -> bool:
+        return self.codec.width > 0 and self.data.n_observed >= 2
+
+    def _design_points(
+        self,
+        start: int,
+        n: int,
+        pending: list[Trial],
+        taken_extra: Sequence[dict[str, Any]] = (),
+    ) -> list[dict[str, Any]]:
+        """Design points ``start`` to ``start + n - 1``, repaired when taken or forbidden."""
+        if n <= 0:
+            return []
+        space = self.space
+        if space is None:  # pragma: no cover
+            raise RuntimeError("BO used before setup()")
+        taken = keys_of(t.config for t in pending) | keys_of(taken_extra)
+        if not space.names:
+            return sample_unique(space, n, self.rng, self._seen, taken)
+        out = []
+        for i, config in enumerate(space.from_unit(self._design.design(start, start + n)), start):
+            key = config_key(config)
+            if key in self._seen or key in taken or not space.is_valid(config):
+                rng = self.derive_rng(_REPAIR_STREAM, i)
+                config = sample_unique(space, 1, rng, self._seen, taken)[0]
+            else:
+                taken.add(key)
+            out.append(config)
+        return out
+
+    # -- the model ---------------------------------------------------------------
+    def _fit_size(self, n: int) -> int:
+        """The data size the model was last refitted at, for ``n`` rows (a fixed schedule)."""
+        th = self._thresholds
+        while th[-1] <= n:
+            th.append(th[-1] + max(1, math.floor(th[-1] * self.refit_fraction)))
+        i = int(np.searchsorted(th, n, side="right")) - 1
+        return th[max(i, 0)]
+
+    def _surrogate_name(self, m: int) -> str:
+        if isinstance(self.surrogate, Surrogate):
+            return "custom"
+        if self.surrogate == "auto":
+            return "gp" if m <= self.gp_max_points else "et"
+        return str(self.surrogate)
+
+    def model(self) -> tuple[Surrogate, Targets]:
+        """The surrogate conditioned on every observation, and its targets.
+
+        It is refitted (structure, hyperparameters) on the first rows only at
+        the sizes of a fixed schedule, so it is a function of the data alone.
+        """
+        n = len(self.data)
+        m = self._fit_size(n)
+        name = self._surrogate_name(m)
+        if self._model is None or self._model_at != (m, name):
+            fit_on = self.data.targets(m)
+            model = (
+                self.surrogate
+                if isinstance(self.surrogate, Surrogate)
+                else make_surrogate(name, self.n_trees)
+            )
+            model.fit(fit_on.x, fit_on.z, self.derive_rng(_FIT_STREAM, m))
+            self._model, self._model_at, self._conditioned_on = model, (m, name), -1
+        data = self.data.targets(n)
+        if self._conditioned_on != n:
+            self._model.condition(data.x, data.z)
+            self._conditioned_on = n
+        return self._model, data
+
+    # -- proposals ---------------------------------------------------------------
+    def _propose(
+        self, q: int, pending: list[Trial], earlier: list[dict[str, Any]], pos: int
+    ) -> list[dict[str, Any]]:
+        space = self.space
+        if space is None:  # pragma: no cover
+            raise RuntimeError("BO used before setup()")
+        model, data = self.model()
+        k = data.n_objectives
+        others = [c for c in (*[t.config for t in pending], *earlier) if space.is_valid(c)]
+        excluded = self._keys | set(self.codec.config_keys(others))
+        if others and self.liar in ("min", "mean", "max"):
+            model = model.fantasize(self._features(others), self._lie(data, len(others)))
+        anchors = self._anchors(data)
+        if self._sobol is None:
+            self._sobol = self._design.design(0, 1024) if space.names else None
+        out: list[dict[str, Any]] = []
+        for j in range(q):
+            t = pos + j - self.design_size
+            kappa = self.kappa(max(t, 0))
+            if self.liar == "qucb" and (others or out):
+                kappa = float(self.rng.exponential(kappa))
+            weights = random_weights(k, self.rng) if k > 1 else np.ones(1)
+            draw_seed = int(self.rng.integers(2**63 - 1))
+            score = self._scorer(model, data, weights, kappa, draw_seed)
+            row = maximize(
+                self.codec,
+                score,
+                self.rng,
+                anchors=anchors,
+                excluded=excluded,
+                settings=self.settings_,
+                sobol=self._sobol,
+            )
+            if row is None:  # every candidate taken: a nearly exhausted space
+                taken = keys_of(others) | keys_of(out)
+                config = sample_unique(space, 1, self.rng, self._seen, taken)[0]
+            else:
+                config = self.codec.to_configs(row)[0]
+            out.append(config)
+            excluded.update(self.codec.config_keys([config]))
+            if self.liar in ("min", "mean", "max") and j < q - 1:
+                model = model.fantasize(self._features([config]), self._lie(data, 1))
+        return out
+
+    def _features(self, configs: Sequence[dict[str, Any]]) -> np.ndarray:
+        rows = self.codec.from_configs(configs, self.derive_rng(_REPAIR_STREAM, 0))
+        return self.codec.features(rows)
+
+    def _lie(self, data: Targets, count: int) -> np.ndarray:
+        """Constant-liar targets for ``count`` pending points."""
+        k = data.n_objectives
+        z = data.z[data.observed] if data.observed.any() else data.z
+        fn = {"min": np.min, "mean": np.mean, "max": np.max}[str(self.liar)]
+        lie = np.concatenate([fn(z[:, :k], axis=0), np.mean(z[:, k:], axis=0)])
+        return np.tile(lie, (count, 1))
+
+    def _anchors(self, data: Targets) -> Rows | None:
+        """The best observed configurations (feasible ones first)."""
+        if not data.observed.any():
+            return None
+        k = data.n_objectives
+        z = data.z[:, :k]
+        score = z.sum(axis=1) if k > 1 else z[:, 0]
+        score = np.where(data.observed, score, np.inf) + np.where(data.feasible, 0.0, 1e6)
+        best = np.argsort(score, kind="stable")[:_N_ANCHORS]
+        configs = [self.data.configs[int(data.rows[i])] for i in best]
+        return self.codec.from_configs(configs, self.derive_rng(_REPAIR_STREAM, 1))
+
+    def _scorer(
+        self, model: Surrogate, data: Targets, weights: np.ndarray, kappa: float, draw_seed: int
+    ) -> Any:
+        """The utility of candidates' features for one proposal."""
+        k = data.n_objectives
+        has_cons = data.z.shape[1] > k
+        ref = data.observed & data.feasible if data.feasible.any() else data.observed
+        z_obj = data.z[:, :k]
+        if k > 1:
+            ideal = z_obj[data.observed].min(axis=0) if data.observed.any() else np.zeros(k)
+            observed_scalar = chebyshev(z_obj, weights, ideal)
+        else:
+            ideal = np.zeros(1)
+            observed_scalar = z_obj[:, 0]
+        best = float(observed_scalar[ref].min()) if ref.any() else 0.0
+        shift = float(np.max(observed_scalar)) + 1.0 if len(observed_scalar) else 1.0
+        any_feasible = bool(data.feasible.any())
+
+        def score(x: np.ndarray) -> np.ndarray:
+            pred = model.predict(x)
+            std = pred.std(self.epistemic_only)
+            draw = None
+            if k == 1:
+                mean, sd = pred.mean[:, 0], std[:, 0]
+                if self.acquisition == "ts":
+                    draw = model.sample(x, np.random.default_rng(draw_seed), 1)[0][:, 0]
+            else:
+                draws = model.sample(x, np.random.default_rng(draw_seed), _N_DRAWS)[..., :k]
+                scal = chebyshev(draws, weights, ideal)
+                mean, sd = scal.mean(axis=0), scal.std(axis=0)
+                if not self.epistemic_only:
+                    noise = (weights**2 * pred.aleatoric[:, :k]).sum(axis=1)
+                    sd = np.sqrt(sd**2 + noise)
+                draw = scal[0]
+            u = acq.utility(
+                self.acquisition, mean, sd, best=best, kappa=kappa, xi=self.xi, draw=draw
+            )
+            if not has_cons:
+                return u
+            pof = probability_feasible(pred.mean[:, k:], std[:, k:])
+            if not any_feasible:
+                return pof
+            if self.acquisition in ("ucb", "ts"):
+                u = np.maximum(u + shift, 0.0)
+            return u * pof
+
+        return score
+
+    # -- reporting ---------------------------------------------------------------
+    def incumbent(self) -> Trial | None:
+        """The best told trial: by observed value, or (``incumbent="mean"``) by posterior mean.
+
+        Only feasible trials count when any is feasible. None before any
+        success, and for several objectives.
+        """
+        if len(self.directions) != 1 or not self.history:
+            return None
+        done = [t for t in self.history if t.status == TrialStatus.DONE and t.values is not None]
+        if not done:
+            return None
+        feasible = [t for t in done if t.feasible] or done
+        if self.incumbent_rule == "mean" and self._model_ready():
+            with _one_thread():
+                model, _ = self.model()
+                mean = model.predict(self._features([t.config for t in feasible])).mean[:, 0]
+            return feasible[int(np.argmin(mean))]
+        losses = self.losses(feasible)[:, 0]
+        return feasible[int(np.nanargmin(losses))]
+
+    def settings(self) -> dict[str, Any]:
+        """JSON description of the optimizer's options."""
+        surrogate = (
+            self.surrogate if isinstance(self.surrogate, str) else type(self.surrogate).__name__
+        )
+        return {
+            **super().settings(),
+            "surrogate": surrogate,
+            "acquisition": self.acquisition,
+            "liar": self.liar,
+            "n_initial": self.n_initial,
+            "kappa": self.kappa.kappa,
+            "kappa_schedule": self.kappa.schedule,
+            "xi": self.xi,
+            "epistemic_only": self.epistemic_only,
+            "scaling": self.scaling,
+            "failed": self.failed,
+            "clip": self.clip,
+            "objective_bounds": self.objective_bounds,
+            "incumbent": self.incumbent_rule,
+            "n_candidates": self.n_candidates,
+            "refit_fraction": self.refit_fraction,
+            "gp_max_points": self.gp_max_points,
+            "n_trees": self.n_trees,
+            "onehot": self.onehot,
+        }
+
+
+def _choice(label: str, value: Any, allowed: Sequence[Any], cls: type | None = None) -> None:
+    if cls is not None and isinstance(value, cls):
+        return
+    if value not in allowed:
+        raise ValueError(f"{label} must be one of {list(allowed)}, got {label}={value!r}")

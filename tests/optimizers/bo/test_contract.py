@@ -1,0 +1,16 @@
+"""Every BO variant keeps the optimizer contract."""
+
+from __future__ import annotations
+
+from hyperhive.optimizers import BO
+from hyperhive.testing.optimizer_contract import OptimizerContract
+
+
+class TestBOTrees(OptimizerContract):
+    def make_optimizer(self, seed):
+        return BO(seed=seed, surrogate="et", n_initial=4, n_trees=8, n_candidates=64)
+
+
+class TestBOGaussianProcess(OptimizerContract):
+    def make_optimizer(self, seed):
+        return BO(seed=seed, surrogate="gp", n_initial=4, n_candidates=64, acquisition="ei")
