@@ -14,7 +14,7 @@ imported only when used.
 from __future__ import annotations
 
 from hyperhive import executors, optimizers, storage
-from hyperhive.search import EarlyStopping, Result, Run, SearchState, load, search
+from hyperhive.search import EarlyStopping, Result, Run, SearchState, load, search, worker
 from hyperhive.space import (
     Categorical,
     Constant,
@@ -59,4 +59,5 @@ __all__ = [
     "search",
     "should_stop",
     "storage",
+    "worker",
 ]

@@ -4,6 +4,7 @@ from hyperhive.search.callbacks import Callback, EarlyStopping, SearchState
 from hyperhive.search.loop import search
 from hyperhive.search.result import Result, pareto_mask
 from hyperhive.search.run import Run, load
+from hyperhive.search.worker import worker
 
 __all__ = [
     "Callback",
@@ -14,4 +15,5 @@ __all__ = [
     "load",
     "pareto_mask",
     "search",
+    "worker",
 ]
