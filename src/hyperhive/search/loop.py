@@ -20,6 +20,7 @@ from hyperhive.search.callbacks import CallbackLike, SearchState
 from hyperhive.search.result import Result
 from hyperhive.search.signals import StopFlag, stop_on_signals
 from hyperhive.search.state import RunState, normalize_directions
+from hyperhive.storage import Store
 from hyperhive.trial import Trial, TrialStatus, end_event, report_event, submit_event
 
 logger = logging.getLogger("hyperhive")
@@ -301,6 +302,7 @@ def search(
     workers: int = 1,
     executor: str | Executor = "auto",
     run_dir: str | Path | None = None,
+    store: str | Store | None = None,
     seed: int | None = None,
     callbacks: Sequence[CallbackLike] = (),
     progress: bool | Callable[[Mapping[str, Any]], None] = False,
@@ -329,6 +331,10 @@ def search(
         executor: ``"auto"`` (serial for 1 worker, processes otherwise), ``"serial"``,
             ``"thread"``, ``"process"``, or an :class:`hyperhive.executors.Executor`.
         run_dir: a folder for a durable, resumable run; None keeps everything in memory.
+        store: where the journal lives instead of ``run_dir``'s SQLite file: a URL
+            (``"redis://:password@host:6379/0"``, ``rediss://`` for TLS, ``sqlite:///``)
+            or a :class:`hyperhive.storage.Store`; a Redis run is named after
+            ``run_dir`` unless the URL has ``?run=NAME``.
         seed: makes the search reproducible; None draws one (recorded in the run dir).
         callbacks: functions ``cb(trial, state)`` called as each trial ends; they may
             call ``state.stop(reason)``. See :class:`hyperhive.EarlyStopping`.
@@ -355,7 +361,9 @@ def search(
     for cb in callbacks:
         if not callable(cb):
             raise TypeError(f"callbacks must be callables cb(trial, state), got {cb!r}")
-    state = RunState(space, directions, run_dir, seed, optimizer_settings=opt.settings())
+    state = RunState(
+        space, directions, run_dir, seed, optimizer_settings=opt.settings(), store=store
+    )
     handler = None
     if state.run_dir is not None:
         handler = state.run_dir.attach_log(logger)

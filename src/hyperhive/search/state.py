@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from hyperhive.space import Space, as_space
-from hyperhive.storage import MemoryStore, RunDir, Store
+from hyperhive.storage import MemoryStore, RunDir, Store, open_store
 from hyperhive.trial import Trial, apply_event
 
 logger = logging.getLogger("hyperhive")
@@ -47,7 +47,9 @@ class RunState:
         run_dir: a folder (durable) or None (in memory).
         seed: the run's seed; None draws one, or takes the recorded one on resume.
         optimizer_settings: recorded in ``run.json`` on creation.
-        store: a store to use instead of the run directory's own journal.
+        store: a store (or a URL for :func:`hyperhive.storage.open_store`) to use
+            instead of the run directory's own journal; a Redis run is named after
+            ``run_dir`` unless the URL has ``?run=NAME``.
     """
 
     def __init__(
@@ -57,7 +59,7 @@ class RunState:
         run_dir: str | Path | None,
         seed: int | None,
         optimizer_settings: Mapping[str, Any] | None = None,
-        store: Store | None = None,
+        store: Store | str | None = None,
     ) -> None:
         self.space: Space = as_space(space)
         self.directions = list(directions)
@@ -69,8 +71,11 @@ class RunState:
             self.seed = self._check_run_dir(seed, optimizer_settings or {})
         else:
             self.seed = int(seed) if seed is not None else secrets.randbits(32)
-        if store is not None:
+        if isinstance(store, Store):
             self.store = store
+        elif store is not None:
+            name = Path(run_dir).resolve().name if run_dir is not None else None
+            self.store = open_store(store, run=name or None)
         elif self.run_dir is not None:
             self.store = self.run_dir.store
         else:

@@ -80,7 +80,7 @@ def _open(store: str | Store | None, run_dir: str | Path | None) -> Store:
                 "on a local disk (its SQLite journal)"
             )
         return RunDir(run_dir).store
-    run = Path(run_dir).name if run_dir is not None else None
+    run = Path(run_dir).resolve().name if run_dir is not None else None
     return open_store(store, run=run or None)
 
 
