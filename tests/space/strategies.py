@@ -156,7 +156,8 @@ def _clause_holds(space: Space, clause: dict[str, Any], config: dict[str, Any]) 
     p = space[name]
     if isinstance(p, Ordinal) and any(same(target, s) for s in p.sequence):
         seq = list(p.sequence)
-        v, target = seq.index(v), seq.index(target)
+        v = next(i for i, s in enumerate(seq) if same(v, s))
+        target = next(i for i, s in enumerate(seq) if same(target, s))
     return {"gt": v > target, "ge": v >= target, "lt": v < target, "le": v <= target}[op]
 
 

@@ -3,7 +3,7 @@
 Export (:func:`to_configspace`):
 
 * Float/Int become ``UniformFloatHyperparameter``/``UniformIntegerHyperparameter``
-  (a Float with ``low == high`` becomes a ``Constant``), Categorical, Ordinal and
+  (with ``low == high`` they become a ``Constant``), Categorical, Ordinal and
   Constant the hyperparameters of the same name; every default is written out.
 * Conditions become ``EqualsCondition``/``InCondition`` joined by ``AndConjunction``
   and ``OrConjunction`` (several conditions on one child are ANDed).
@@ -12,8 +12,11 @@ Export (:func:`to_configspace`):
   (for values in the sequence) Ordinal become ``ForbiddenGreaterThanClause`` etc.;
   on other finite domains they are expanded into a ``ForbiddenInClause`` of the
   matching values (a combination no value can match is left out).
-* The parameter order is kept in ``meta["hyperhive"]["order"]``, since ConfigSpace
-  sorts hyperparameters.
+* ``meta["hyperhive"]`` records the parameter order (ConfigSpace sorts
+  hyperparameters) and the space itself (``Space.to_dict()``): ConfigSpace rounds
+  float bounds to 13 decimals and loses relations on categoricals, so import
+  returns the recorded space when exporting it again gives an equal
+  ConfigurationSpace (the configuration space was not changed since).
 
 Import (:func:`from_configspace`) reverses this. Normal and Beta hyperparameters
 become uniform over their bounds and categorical weights are dropped (with a
@@ -55,9 +58,16 @@ _MAX_EXPANSION = 10_000
 # export
 # ---------------------------------------------------------------------------------------
 def _hp(name: str, p: Param) -> Any:
+    try:
+        return _make_hp(name, p)
+    except ValueError as err:
+        raise ValueError(f"ConfigSpace refuses parameter {name!r} = {p!r}: {err}") from None
+
+
+def _make_hp(name: str, p: Param) -> Any:
+    if isinstance(p, Float | Int) and p.low == p.high:  # ConfigSpace needs low < high
+        return CS.Constant(name, p.low)
     if isinstance(p, Float):
-        if p.low == p.high:
-            return CS.Constant(name, p.low)
         return CS.UniformFloatHyperparameter(
             name, p.low, p.high, log=p.log, default_value=p.default_value
         )
@@ -94,11 +104,13 @@ def _cs_clause(clause: Clause, hps: dict[str, Any], forbidden: Forbidden) -> Any
         return CS.ForbiddenInClause(hp, list(target))
     if isinstance(p, Int) and target != int(target):
         target = math.floor(target) if op in ("gt", "le") else math.ceil(target)
-    if isinstance(p, Float | Int) and not (isinstance(p, Float) and p.low == p.high):
+    if isinstance(p, Float) and p.low < p.high:  # ConfigSpace rounds its bounds
+        return _REL_CLAUSES[op](hp, min(max(target, hp.lower), hp.upper))
+    if isinstance(p, Int) and p.low < p.high:
         return _REL_CLAUSES[op](hp, target)
     if isinstance(p, Ordinal) and p.contains(target):
         return _REL_CLAUSES[op](hp, target)
-    if isinstance(p, Float):  # low == high, exported as a Constant
+    if isinstance(p, Float | Int):  # low == high, exported as a Constant
         return CS.ForbiddenEqualsClause(hp, p.low) if compare(op, p.low, target) else None
     values = [v for v, hit in zip(p.domain, p.mask(op, target), strict=True) if hit]  # type: ignore[attr-defined]
     if not values:
@@ -108,17 +120,35 @@ def _cs_clause(clause: Clause, hps: dict[str, Any], forbidden: Forbidden) -> Any
     return CS.ForbiddenInClause(hp, values)
 
 
+def _add(cs: CS.ConfigurationSpace, items: list[Any]) -> None:
+    """``cs.add(*items)``, with ConfigSpace's refusals as clear ValueErrors."""
+    try:
+        # ConfigSpace 1.2.2 prints from ForbiddenGreaterThanEqualsClause while it
+        # checks the default configuration: keep that debug output off stdout.
+        with contextlib.redirect_stdout(io.StringIO()):
+            cs.add(*items)
+    except ForbiddenValueError as err:
+        raise ValueError(
+            f"ConfigSpace refuses a space whose default configuration is forbidden ({err}); "
+            "give some parameter a default outside the forbidden combinations"
+        ) from None
+    except Exception as err:  # ConfigSpace's own errors, e.g. on tiny float ranges
+        kind = type(err).__name__
+        raise ValueError(f"ConfigSpace refuses this space: {kind}: {err}") from err
+
+
 def to_configspace(space: Space) -> CS.ConfigurationSpace:
     """See :meth:`Space.to_configspace` and the module docstring."""
-    cs = CS.ConfigurationSpace(meta={META_KEY: {"order": space.names}})
+    meta = {META_KEY: {"order": space.names, "space": space.to_dict()}}
+    cs = CS.ConfigurationSpace(meta=meta)
     hps = {name: _hp(name, p) for name, p in space._params.items()}
-    cs.add(*hps.values())
+    _add(cs, list(hps.values()))
     conds = []
     for child, items in space._conditions.items():
         parts = [_cs_condition(c, hps[child], hps) for c in items]
         conds.append(parts[0] if len(parts) == 1 else CS.AndConjunction(*parts))
     if conds:
-        cs.add(*conds)
+        _add(cs, conds)
     forbids = []
     for f in space._forbidden:
         clauses = [_cs_clause(c, hps, f) for c in f.clauses]
@@ -126,16 +156,7 @@ def to_configspace(space: Space) -> CS.ConfigurationSpace:
             continue  # some clause matches no value: the combination never happens
         forbids.append(clauses[0] if len(clauses) == 1 else CS.ForbiddenAndConjunction(*clauses))
     if forbids:
-        try:
-            # ConfigSpace 1.2.2 prints from ForbiddenGreaterThanEqualsClause while it
-            # checks the default configuration: keep that debug output off stdout.
-            with contextlib.redirect_stdout(io.StringIO()):
-                cs.add(*forbids)
-        except ForbiddenValueError as err:
-            raise ValueError(
-                f"ConfigSpace refuses a space whose default configuration is forbidden ({err}); "
-                "give some parameter a default outside the forbidden combinations"
-            ) from None
+        _add(cs, forbids)
     return cs
 
 
@@ -228,16 +249,33 @@ def _clauses(f: Any, params: dict[str, Param]) -> list[Clause]:
     return [Clause(name, params[name], op, value)]
 
 
+def _recorded(data: Any, cs: CS.ConfigurationSpace) -> Space | None:
+    """The space recorded at export, if ``cs`` is still exactly what it exported."""
+    if not isinstance(data, dict):
+        return None
+    from hyperhive.space.serialization import space_from_dict
+
+    try:
+        space = space_from_dict(data)
+        return space if to_configspace(space) == cs else None
+    except (ValueError, TypeError, KeyError):
+        return None
+
+
 def from_configspace(cs: CS.ConfigurationSpace) -> Space:
     """See :meth:`Space.from_configspace` and the module docstring."""
     from hyperhive.space.space import Space
 
     if not isinstance(cs, CS.ConfigurationSpace):
         raise TypeError(f"expected a ConfigSpace.ConfigurationSpace, got {type(cs).__name__}")
+    meta = cs.meta.get(META_KEY) if isinstance(cs.meta, dict) else None
+    meta = meta if isinstance(meta, dict) else {}
+    recorded = _recorded(meta.get("space"), cs)
+    if recorded is not None:
+        return recorded
     hps = {hp.name: hp for hp in cs.values()}
     order = list(hps)
-    meta = cs.meta.get(META_KEY) if isinstance(cs.meta, dict) else None
-    if isinstance(meta, dict) and sorted(meta.get("order") or []) == sorted(order):
+    if sorted(meta.get("order") or []) == sorted(order):
         order = list(meta["order"])
     conditional = {c.child.name for c in cs.conditions}
     params = {name: _param(hps[name], name in conditional) for name in order}

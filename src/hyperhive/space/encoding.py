@@ -100,10 +100,6 @@ def to_unit(space: Space, configs: Any) -> np.ndarray:
     return out
 
 
-def _default_unit(p: Any) -> float:
-    return float(p.codes_to_unit(np.array([p.default_code]))[0])
-
-
 def from_unit(space: Space, unit: Any) -> list[dict[str, Any]]:
     """See :meth:`Space.from_unit` and the module docstring."""
     d = len(space._params)
@@ -121,8 +117,11 @@ def from_unit(space: Space, unit: Any) -> list[dict[str, Any]]:
         col = u[:, j]
         nan = np.isnan(col)
         if nan.any():
-            col = np.where(nan, _default_unit(p), col)
-        codes[name] = p.unit_to_codes(col)
+            code = p.unit_to_codes(np.where(nan, 0.5, col))
+            code[nan] = p.default_code  # exactly the default, not its unit position
+        else:
+            code = p.unit_to_codes(col)
+        codes[name] = code
     active = sampling.activity(space, codes, m)
     return sampling.rows_to_dicts(space, codes, active, m)
 

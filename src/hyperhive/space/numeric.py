@@ -44,7 +44,7 @@ class _Numeric(Param):
                 raise ValueError(
                     f"parameter {name!r}: {op}() needs a number to compare with, got {value!r}"
                 )
-            return value
+            return value + 0 if isinstance(value, float) else value  # no -0.0
         raise ValueError(f"unknown operator {op!r}")
 
     def compile(self, op: str, target: Any) -> Predicate:
@@ -95,8 +95,8 @@ class Float(_Numeric):
 
     def __post_init__(self) -> None:
         _check_bounds("Float", self.low, self.high, self.log)
-        object.__setattr__(self, "low", float(to_python(self.low)))
-        object.__setattr__(self, "high", float(to_python(self.high)))
+        object.__setattr__(self, "low", float(to_python(self.low)) + 0.0)  # no -0.0
+        object.__setattr__(self, "high", float(to_python(self.high)) + 0.0)
         object.__setattr__(self, "log", bool(self.log))
         if self.default is not None:
             d = to_python(self.default)
@@ -105,7 +105,7 @@ class Float(_Numeric):
                     f"Float({self.low!r}, {self.high!r}): default must be in "
                     f"{self._bounds_text()}, got default={d!r}"
                 )
-            object.__setattr__(self, "default", float(d))
+            object.__setattr__(self, "default", float(d) + 0.0)
 
     def __repr__(self) -> str:
         extra = ", log=True" if self.log else ""
@@ -136,7 +136,7 @@ class Float(_Numeric):
             raise ValueError(f"parameter {name!r} must be a number, got {value!r}")
         if not self.low <= v <= self.high:  # also rejects NaN
             raise ValueError(f"parameter {name!r} must be in {self._bounds_text()}, got {value!r}")
-        return float(v)
+        return float(v) + 0.0  # -0.0 becomes 0.0
 
     def sample_codes(self, rng: np.random.Generator, n: int) -> np.ndarray:
         if self.log:
@@ -173,7 +173,8 @@ class Float(_Numeric):
             x = np.exp(lo + u * (hi - lo))
         else:
             x = self.low + u * (self.high - self.low)
-        return np.clip(x, self.low, self.high)
+        x = np.where(u >= 1.0, self.high, x)  # exact bounds (exp(log(low)) may differ)
+        return np.clip(np.where(u <= 0.0, self.low, x), self.low, self.high)
 
     def to_dict(self) -> dict[str, Any]:
         return {

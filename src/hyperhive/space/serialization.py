@@ -85,6 +85,28 @@ def space_from_dict(data: Mapping[str, Any]) -> Space:
     return space
 
 
+def canonical(space: Space) -> tuple[str, dict[str, list[str]], list[str]]:
+    """A form equal for structurally equal spaces.
+
+    Parameters compare by their effective defaults. Parameter order matters (it
+    fixes the encoding columns); the order of the
+    conditions on one child (ANDed), of the forbidden combinations (ORed) and of the
+    clauses inside one combination (ANDed) does not. JSON text tells ``True`` from
+    ``1`` and ``1`` from ``1.0``.
+    """
+    d = space_to_dict(space)
+    for name, desc in d["params"].items():
+        if "default" in desc:  # a default given equal to the natural one is the same space
+            desc["default"] = space._params[name].default_value
+
+    def dump(x: Any) -> str:
+        return json.dumps(x, sort_keys=True)
+
+    conditions = {c: sorted(dump(x) for x in items) for c, items in d["conditions"].items()}
+    forbidden = sorted(dump(sorted(dump(c) for c in f)) for f in d["forbidden"])
+    return json.dumps(d["params"]), conditions, forbidden
+
+
 def to_json(space: Space, indent: int | None = None) -> str:
     """See :meth:`Space.to_json`."""
     return json.dumps(space_to_dict(space), indent=indent)

@@ -17,6 +17,7 @@ from hyperhive.space.conditions import (
     condition_spec,
     parse_condition,
 )
+from hyperhive.space.graph import dependency_path, topological_order
 from hyperhive.space.params import Param
 from hyperhive.space.shortform import check_name, to_param
 
@@ -30,7 +31,8 @@ class Space:
     Args:
         params: a mapping from names to parameters (:class:`Float`, :class:`Int`,
             :class:`Categorical`, :class:`Ordinal`, :class:`Constant`) or their short
-            form (``(low, high)``, ``(low, high, "log-uniform")``, a list, a scalar).
+            form (``(low, high)``, ``(low, high, "log-uniform")``, a list, a scalar);
+            or a Space, which is copied with its conditions and forbidden clauses.
 
     Example:
         >>> from hyperhive.space import Float, Space
@@ -51,7 +53,9 @@ class Space:
         self._order: list[str] | None = None
         if params is None:
             return
-        if isinstance(params, Space):
+        if isinstance(params, Space):  # a copy
+            self._conditions = {c: list(items) for c, items in params._conditions.items()}
+            self._forbidden = list(params._forbidden)
             params = params.params
         if not isinstance(params, Mapping):
             raise TypeError(f"Space() takes a dict of parameters, got {type(params).__name__}")
@@ -103,7 +107,7 @@ class Space:
         spec = condition_spec(on, equals, isin, any_of, all_of)
         cond = parse_condition(spec, self._params, child)
         for parent in cond.parents():
-            path = self._path(parent, child)
+            path = dependency_path(self._conditions, parent, child)
             if path is not None:
                 chain = " -> ".join(repr(p) for p in [child, *path])
                 raise ValueError(
@@ -115,23 +119,6 @@ class Space:
         self._conditions.setdefault(child, []).extend(parts)
         self._order = None
         return self
-
-    def _path(self, start: str, target: str) -> list[str] | None:
-        """Dependency path from ``start`` up to ``target`` through parents, if any."""
-        if start == target:
-            return [start]
-        stack: list[tuple[str, list[str]]] = [(start, [start])]
-        seen = {start}
-        while stack:
-            node, path = stack.pop()
-            for cond in self._conditions.get(node, []):
-                for parent in cond.parents():
-                    if parent == target:
-                        return [*path, parent]
-                    if parent not in seen:
-                        seen.add(parent)
-                        stack.append((parent, [*path, parent]))
-        return None
 
     def forbid(self, clauses: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Space:
         """Forbid a combination of values.
@@ -160,18 +147,7 @@ class Space:
 
     def _topo_order(self) -> list[str]:
         if self._order is None:
-            placed: dict[str, None] = {}
-            pending = list(self._params)
-            while pending:
-                rest = []
-                for name in pending:
-                    parents = [p for c in self._conditions.get(name, []) for p in c.parents()]
-                    if all(p in placed for p in parents):
-                        placed[name] = None
-                    else:
-                        rest.append(name)
-                pending = rest
-            self._order = list(placed)
+            self._order = topological_order(self._params, self._conditions)
         return self._order
 
     def __or__(self, other: Any) -> Space:
@@ -191,7 +167,7 @@ class Space:
 
     def copy(self) -> Space:
         """An independent copy (parameters are immutable and shared)."""
-        return self | Space()
+        return Space(self)
 
     # -- views -------------------------------------------------------------------------
     @property
@@ -247,7 +223,7 @@ class Space:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Space):
             return NotImplemented
-        return self.to_dict() == other.to_dict()
+        return serialization.canonical(self) == serialization.canonical(other)
 
     __hash__ = None  # type: ignore[assignment]  # mutable (condition/forbid)
 
