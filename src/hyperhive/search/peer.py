@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+import math
 import queue
 import time
 from collections.abc import Callable
@@ -23,7 +24,8 @@ from hyperhive.trial import Trial, TrialStatus, end_event, report_event, submit_
 logger = logging.getLogger("hyperhive")
 
 STOP_KEY = "stop"
-"""The meta key a peer sets to stop every peer (a callback's stop, ``max_failures``)."""
+"""The meta key a peer sets to stop every peer (a callback's stop, ``max_failures``): its
+reason and ``max_evals``; a peer started later with a larger ``max_evals`` continues."""
 
 
 @dataclass
@@ -259,11 +261,20 @@ class Peer:
     def run(self) -> str:
         self.start = time.monotonic()
         flag = StopFlag()
-        last_progress = last_stop_check = 0.0
+        last_progress, last_stop_check = 0.0, -math.inf
         with stop_on_signals(flag):
             self.sync()
-            reason = self.done_reason(flag)
-            while reason is None:
+            while True:
+                now = time.monotonic()
+                if now - last_stop_check >= self.poll:
+                    last_stop_check = now
+                    self.remote_stop = self.stop_record()
+                if now - last_progress > 0.25:
+                    self.progress()
+                    last_progress = now
+                reason = self.done_reason(flag)
+                if reason is not None:
+                    break
                 self.fill()
                 wait = self.poll
                 if self.timeout is not None:
@@ -272,19 +283,21 @@ class Peer:
                 self.drain(wait)
                 self.commit()
                 self.sync()
-                now = time.monotonic()
-                if now - last_stop_check >= self.poll:
-                    last_stop_check = now
-                    self.remote_stop = self.state.store.get_meta(STOP_KEY)
-                if now - last_progress > 0.25:
-                    self.progress()
-                    last_progress = now
-                reason = self.done_reason(flag)
             self.stop_reason = reason
             self.wind_down(reason, flag)
         self.sync()
         self.progress(final=True)
         return reason
+
+    def stop_record(self) -> str | None:
+        """The reason another peer stopped the run, unless this peer has a larger budget."""
+        record = self.state.store.get_meta(STOP_KEY)
+        if not isinstance(record, dict) or not record.get("reason"):
+            return None
+        theirs = record.get("max_evals")
+        if self.max_evals is not None and theirs is not None and self.max_evals > theirs:
+            return None
+        return str(record["reason"])
 
     def wind_down(self, reason: str, flag: StopFlag) -> None:
         """Finish or release this peer's trials so that the run stays resumable."""
@@ -300,7 +313,7 @@ class Peer:
         local_stop = reason == self.view.stop_reason or reason.startswith("max_failures")
         if local_stop and not self.remote_stop:
             with contextlib.suppress(Exception):
-                self.state.store.set_meta(STOP_KEY, reason)
+                self.state.store.set_meta(STOP_KEY, {"reason": reason, "max_evals": self.max_evals})
         if not self.in_flight:
             self.commit()
             return

@@ -165,7 +165,8 @@ def worker(
         poll: seconds between looks at the store while waiting.
         peer: this peer's name (default ``host-pid-random``).
         callbacks: functions ``cb(trial, state)`` run for every trial that ends (any
-            peer's); ``state.stop()`` stops every peer.
+            peer's); ``state.stop()`` stops every peer (a peer started later with a
+            larger ``max_evals`` continues the run).
         progress: True for a live display, or a function of a progress dict.
 
     Returns:
