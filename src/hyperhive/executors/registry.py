@@ -6,10 +6,26 @@ from hyperhive.executors.base import Executor
 from hyperhive.executors.local import Serial, Thread
 from hyperhive.executors.process import Process
 
-__all__ = ["EXECUTORS", "get_executor"]
+__all__ = ["EXECUTORS", "LAZY_EXECUTORS", "get_executor"]
 
 #: Registry name -> executor class.
 EXECUTORS: dict[str, type[Executor]] = {"serial": Serial, "thread": Thread, "process": Process}
+
+#: Executors of optional extras, imported on first use: name -> (module, class, extra).
+LAZY_EXECUTORS: dict[str, tuple[str, str, str]] = {
+    "dask": ("hyperhive.executors.dask", "Dask", "dask"),
+    "ray": ("hyperhive.executors.ray", "Ray", "ray"),
+    "mpi": ("hyperhive.executors.mpi", "MPI", "mpi"),
+}
+
+
+def _lazy(name: str) -> type[Executor] | None:
+    spec = LAZY_EXECUTORS.get(name)
+    if spec is None:
+        return None
+    import importlib
+
+    return getattr(importlib.import_module(spec[0]), spec[1])
 
 
 def get_executor(name_or_instance: str | Executor, workers: int = 1) -> Executor:
@@ -17,7 +33,8 @@ def get_executor(name_or_instance: str | Executor, workers: int = 1) -> Executor
 
     Args:
         name_or_instance: ``"auto"`` (serial for one worker, process otherwise),
-            ``"serial"``, ``"thread"``, ``"process"``, or an :class:`Executor`.
+            ``"serial"``, ``"thread"``, ``"process"``, ``"dask"``, ``"ray"``, ``"mpi"``
+            (optional extras), or an :class:`Executor`.
         workers: how many trials may run at once (ignored for an instance).
 
     Raises:
@@ -32,8 +49,8 @@ def get_executor(name_or_instance: str | Executor, workers: int = 1) -> Executor
     name = name_or_instance.strip().lower()
     if name == "auto":
         name = "serial" if workers == 1 else "process"
-    cls = EXECUTORS.get(name)
+    cls = EXECUTORS.get(name) or _lazy(name)
     if cls is None:
-        valid = ", ".join(repr(n) for n in ["auto", *EXECUTORS])
+        valid = ", ".join(repr(n) for n in ["auto", *EXECUTORS, *LAZY_EXECUTORS])
         raise ValueError(f"unknown executor {name_or_instance!r}; valid names: {valid}")
     return cls(workers)

@@ -1,0 +1,412 @@
+"""What the Dask, Ray and MPI executors share: the worker-side trial runner and the
+driver-side bookkeeping (futures, reports, cancellation).
+
+Worker side: :func:`execute` runs one trial either in the worker's own process
+(no extra process, no per-trial spawn; it cannot be interrupted) or, when the trial
+has a ``trial_timeout`` or isolation was asked for, in a killable child process of
+the worker (:mod:`hyperhive.executors._isolated`). It returns the outcome and every
+report as plain tuples.
+
+Driver side: :class:`RemoteExecutor` keeps one entry per submitted trial, hands
+reports to the sink in order and exactly once (live copies and the ones returned
+with the outcome are matched by number), and resolves each future once: with the
+outcome, ``lost`` when the engine says the worker died, or ``cancelled`` at once
+when :meth:`~RemoteExecutor.cancel` is called (the engine then ends the trial).
+"""
+
+from __future__ import annotations
+
+import abc
+import collections
+import hashlib
+import logging
+import pickle
+import threading
+import time
+import traceback
+import uuid
+import warnings
+from collections.abc import Callable
+from concurrent.futures import Future, InvalidStateError
+from typing import Any
+
+import cloudpickle
+
+from hyperhive.executors._wire import (
+    Control,
+    Forward,
+    WorkerChannel,
+    failed_outcome,
+    outcome_from_wire,
+    outcome_to_wire,
+    task_from_wire,
+    task_to_wire,
+)
+from hyperhive.executors.base import (
+    Executor,
+    HyperhiveWarning,
+    ReportSink,
+    TrialOutcome,
+    TrialTask,
+)
+from hyperhive.executors.runner import HOST, run_trial
+from hyperhive.trial import TrialStatus
+
+__all__ = ["RemoteExecutor", "execute", "load_objective"]
+
+log = logging.getLogger("hyperhive.executors")
+
+# -- worker side ---------------------------------------------------------------------------
+
+_objectives: collections.OrderedDict[str, Any] = collections.OrderedDict()
+_objectives_lock = threading.Lock()
+
+
+def load_objective(key: str, fetch: Callable[[], bytes]) -> Any:
+    """The objective pickled under ``key``, unpickled once per process (the last 4 kept).
+
+    Args:
+        key: a digest of the pickled objective.
+        fetch: returns the pickled bytes (called only when ``key`` is not cached).
+    """
+    with _objectives_lock:
+        if key in _objectives:
+            _objectives.move_to_end(key)
+            return _objectives[key]
+    objective = pickle.loads(fetch())
+    with _objectives_lock:
+        _objectives[key] = objective
+        while len(_objectives) > 4:
+            _objectives.popitem(last=False)
+    return objective
+
+
+def execute(
+    key: str,
+    fetch: Callable[[], bytes],
+    task_wire: tuple[Any, ...] | list[Any],
+    *,
+    control: Control,
+    worker: str,
+    isolate: bool,
+    grace: float = 2.0,
+    forward: Forward | None = None,
+    env: dict[str, str] | None = None,
+) -> tuple[tuple[Any, ...], list[tuple[int | None, Any, float]]]:
+    """Run one trial on this worker; returns ``(outcome_wire, reports)``.
+
+    Args:
+        key: the objective's cache key; ``fetch`` returns its pickled bytes.
+        task_wire: the task, as :func:`~hyperhive.executors._wire.task_to_wire` made it.
+        control: the driver's stop and kill requests for this trial.
+        worker: the worker's name, recorded on the trial.
+        isolate: run in a killable child process (needed to enforce ``task.timeout``
+            and to honour kill requests).
+        grace: seconds between SIGTERM and SIGKILL when an isolated trial is ended.
+        forward: sends reports to the driver as they are made (optional).
+        env: environment of the child process (isolated trials only), e.g.
+            ``CUDA_VISIBLE_DEVICES``.
+    """
+    task = task_from_wire(task_wire)
+    channel = WorkerChannel(control, forward)
+    if control.kill_requested():  # cancelled before it started here
+        now = time.time()
+        outcome = TrialOutcome(
+            task.trial_id, TrialStatus.CANCELLED, reason="cancelled before it started",
+            started=now, finished=now, worker=worker, host=HOST,
+        )  # fmt: skip
+    elif isolate:
+        from hyperhive.executors._isolated import host_for_thread
+
+        outcome = host_for_thread().run(
+            key, fetch, task, channel, control, grace=grace, worker=worker, env=env
+        )
+    else:
+        try:
+            objective = load_objective(key, fetch)
+        except BaseException as exc:  # noqa: BLE001 - reported as the trial's failure
+            reason = (
+                f"the objective could not be loaded on worker {worker}: {type(exc).__name__}: "
+                f"{exc} (is it defined in a module the workers can import?)"
+            )
+            outcome = failed_outcome(task.trial_id, worker, reason, traceback.format_exc())
+        else:
+            outcome = run_trial(
+                objective, task, channel, worker=worker, capture="proxy", interrupt=False
+            )
+    outcome.worker = worker
+    try:
+        pickle.dumps(outcome.metadata)
+    except Exception as exc:  # noqa: BLE001 - the outcome must travel back
+        outcome.metadata = {"unpicklable_metadata": repr(exc)}
+    return outcome_to_wire(outcome), channel.reports
+
+
+# -- driver side ----------------------------------------------------------------------------
+
+
+class _Entry:
+    """The driver's record of one submitted trial."""
+
+    __slots__ = ("delivered", "future", "handle", "started", "stop", "task", "where")
+
+    def __init__(self, task: TrialTask, future: Future[TrialOutcome]) -> None:
+        self.task = task
+        self.future = future
+        self.handle: Any = None  # the engine's future / object ref
+        self.delivered: set[int] = set()  # report numbers already given to the sink
+        self.where: Any = None  # the engine worker running it, once known
+        self.started: float | None = None
+        self.stop = False
+
+
+class RemoteExecutor(Executor):
+    """Base of the executors that run trials on an engine's workers (Dask, Ray, MPI).
+
+    Subclasses implement :meth:`_connect`, :meth:`_launch`, :meth:`_abort`,
+    :meth:`_signal` and :meth:`_close`, and call :meth:`_started`, :meth:`_report`,
+    :meth:`_finished` and :meth:`_failed` from the engine's callbacks.
+    """
+
+    can_kill = True
+
+    def __init__(
+        self, workers: int | None = None, isolate: bool | None = None, grace_period: float = 2.0
+    ) -> None:
+        super().__init__(1 if workers is None else workers)
+        if not grace_period >= 0:
+            raise ValueError(f"grace_period must be >= 0, got {grace_period!r}")
+        self.requested_workers = workers
+        self.isolate = isolate
+        self.grace_period = float(grace_period)
+        self.run_id = uuid.uuid4().hex[:12]
+        self._lock = threading.RLock()
+        self._entries: dict[int, _Entry] = {}
+        self._sink: ReportSink | None = None
+        self.payload: bytes = b""
+        self.key = ""
+        self._state = "new"  # new, started, closed
+        self._warned = False
+
+    # -- the contract ----------------------------------------------------------------------
+
+    def start(self, objective: Callable[[dict[str, Any]], Any], sink: ReportSink) -> None:
+        """Pickle the objective (cloudpickle, once) and connect to the engine.
+
+        Raises:
+            RuntimeError: when the executor was already started.
+            TypeError: when the objective cannot be pickled.
+        """
+        if self._state != "new":
+            raise RuntimeError("this executor was already started")
+        try:
+            self.payload = cloudpickle.dumps(objective)
+        except Exception as exc:
+            raise TypeError(
+                f"the objective cannot be sent to {self.name} workers: cloudpickle failed "
+                f"with {type(exc).__name__}: {exc}"
+            ) from exc
+        self.key = hashlib.sha1(self.payload).hexdigest()[:20]
+        self._sink = sink
+        self._connect()
+        self._state = "started"
+
+    def submit(self, task: TrialTask) -> Future[TrialOutcome]:
+        """Send one trial to the engine; the future resolves to its outcome.
+
+        Raises:
+            RuntimeError: before :meth:`start` or after :meth:`shutdown`.
+        """
+        if self._state == "new":
+            raise RuntimeError("call start(objective, sink) before submit()")
+        if self._state == "closed":
+            raise RuntimeError("cannot submit trials after shutdown()")
+        fut: Future[TrialOutcome] = Future()
+        fut.set_running_or_notify_cancel()
+        isolate = self.isolate if self.isolate is not None else self._needs_isolation(task)
+        if task.timeout is not None and not isolate and not self._warned:
+            self._warned = True
+            warnings.warn(
+                f"the {self.name!r} executor runs trials in the worker process (isolate=False): "
+                "trial_timeout is checked when the objective returns",
+                HyperhiveWarning,
+                stacklevel=2,
+            )
+        entry = _Entry(task, fut)
+        with self._lock:
+            if task.trial_id in self._entries:
+                raise ValueError(f"trial {task.trial_id} was already submitted")
+            self._entries[task.trial_id] = entry
+        try:
+            handle = self._launch(task.trial_id, task_to_wire(task), isolate)
+        except Exception as exc:  # noqa: BLE001 - e.g. a config that does not pickle
+            reason = f"the trial could not be sent to the {self.name} workers: {exc!r}"
+            self._resolve(task.trial_id, self._outcome(entry, TrialStatus.FAILED, reason))
+            return fut
+        with self._lock:
+            entry.handle = handle
+        return fut
+
+    def cancel(self, trial_id: int) -> bool:
+        """Resolve the trial's future as ``cancelled`` now and have the engine end it.
+
+        A trial that runs in a child process (``trial_timeout`` or ``isolate=True``) is
+        killed with its process group; one that runs in the worker's own process sees
+        ``hh.should_stop()`` True and runs on until it returns (Ray ends its worker).
+        """
+        with self._lock:
+            entry = self._entries.get(trial_id)
+            if entry is None:
+                return False
+            running = entry.started is not None
+        reason = "cancelled while running" if running else "cancelled before it started"
+        # resolved first: the engine's own "cancelled" callback then finds nothing to do
+        done = self._resolve(trial_id, self._outcome(entry, TrialStatus.CANCELLED, reason))
+        try:
+            self._abort(entry)
+        except Exception:  # noqa: BLE001 - best effort; the future is resolved
+            log.debug("%s executor: could not cancel trial %d", self.name, trial_id, exc_info=True)
+        return done
+
+    def request_stop(self, trial_id: int) -> None:
+        """Make ``hh.should_stop()`` return True inside the trial."""
+        with self._lock:
+            entry = self._entries.get(trial_id)
+            if entry is None or entry.stop:
+                return
+            entry.stop = True
+            send = entry.where is not None or self._signal_anywhere
+        if send:
+            self._try_signal(entry, "stop")
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Release the engine (a cluster or ``ray.init`` this executor started is ended).
+
+        Args:
+            wait: True waits for the trials in flight; False cancels them first.
+        """
+        if self._state == "closed":
+            return
+        if self._state == "started":
+            if wait:
+                for fut in [e.future for e in self.entries()]:
+                    fut.result()
+            else:
+                for entry in self.entries():
+                    self.cancel(entry.task.trial_id)
+        self._state = "closed"
+        self._close()
+
+    # -- for subclasses -----------------------------------------------------------------------
+
+    #: True when stop requests can be sent before the trial's worker is known.
+    _signal_anywhere = False
+
+    def _needs_isolation(self, task: TrialTask) -> bool:
+        return task.timeout is not None
+
+    def entries(self) -> list[_Entry]:
+        """The trials in flight."""
+        with self._lock:
+            return list(self._entries.values())
+
+    def _started(self, trial_id: int, where: Any) -> None:
+        """The engine says the trial started on ``where``; sends a pending stop, or a kill
+        for a trial that was cancelled meanwhile."""
+        with self._lock:
+            entry = self._entries.get(trial_id)
+            if entry is not None:
+                entry.where, entry.started = where, time.time()
+                stop = entry.stop
+        if entry is None:
+            probe = _Entry(TrialTask(trial_id, {}), Future())
+            probe.where = where
+            self._try_signal(probe, "kill")
+        elif stop:
+            self._try_signal(entry, "stop")
+
+    def _report(self, trial_id: int, seq: int, step: int | None, value: Any, t: float) -> None:
+        """A live report; dropped when the trial is over or the report was given already."""
+        with self._lock:
+            entry = self._entries.get(trial_id)
+            if entry is None or seq in entry.delivered:
+                return
+            entry.delivered.add(seq)
+        self._deliver(trial_id, step, value, t)
+
+    def _finished(
+        self, trial_id: int, outcome_wire: Any, reports: list[Any] | tuple[Any, ...]
+    ) -> None:
+        """The trial's worker returned ``(outcome_wire, reports)``."""
+        with self._lock:
+            entry = self._entries.get(trial_id)
+            if entry is None:
+                return
+            missing = [(i, r) for i, r in enumerate(reports) if i not in entry.delivered]
+            entry.delivered.update(i for i, _ in missing)
+        for _, (step, value, t) in missing:
+            self._deliver(trial_id, step, tuple(value) if isinstance(value, list) else value, t)
+        self._resolve(trial_id, outcome_from_wire(outcome_wire))
+
+    def _failed(self, trial_id: int, status: TrialStatus, reason: str) -> None:
+        """The engine could not run the trial (``lost``: its worker died)."""
+        with self._lock:
+            entry = self._entries.get(trial_id)
+        if entry is not None:
+            self._resolve(trial_id, self._outcome(entry, status, reason))
+
+    def _outcome(self, entry: _Entry, status: TrialStatus, reason: str) -> TrialOutcome:
+        return TrialOutcome(
+            trial_id=entry.task.trial_id,
+            status=status,
+            reason=reason,
+            started=entry.started,
+            finished=time.time(),
+            worker=None if entry.where is None else str(entry.where),
+            host=HOST if entry.where is None else None,
+        )
+
+    def _resolve(self, trial_id: int, outcome: TrialOutcome) -> bool:
+        with self._lock:
+            entry = self._entries.pop(trial_id, None)
+        if entry is None:
+            return False
+        try:
+            entry.future.set_result(outcome)
+        except InvalidStateError:
+            return False
+        return True
+
+    def _deliver(self, trial_id: int, step: int | None, value: Any, t: float) -> None:
+        if self._sink is None:
+            return
+        try:
+            self._sink(trial_id, step, value, t)
+        except Exception:  # noqa: BLE001 - a bad sink must not break the executor
+            log.exception("%s executor: the report sink failed", self.name)
+
+    def _try_signal(self, entry: _Entry, what: str) -> None:
+        try:
+            self._signal(entry, what)
+        except Exception:  # noqa: BLE001 - the worker may be gone
+            log.debug("%s executor: could not send %s", self.name, what, exc_info=True)
+
+    @abc.abstractmethod
+    def _connect(self) -> None:
+        """Connect to (or start) the engine; set ``self.workers``."""
+
+    @abc.abstractmethod
+    def _launch(self, trial_id: int, task_wire: tuple[Any, ...], isolate: bool) -> Any:
+        """Submit one trial to the engine; returns the engine's handle."""
+
+    @abc.abstractmethod
+    def _abort(self, entry: _Entry) -> None:
+        """End a queued or running trial on the engine side."""
+
+    @abc.abstractmethod
+    def _signal(self, entry: _Entry, what: str) -> None:
+        """Send ``"stop"`` or ``"kill"`` to the worker that runs (or will run) the trial."""
+
+    @abc.abstractmethod
+    def _close(self) -> None:
+        """Release the engine."""
