@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import collections
+import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -453,3 +455,13 @@ def test_equality_and_repr() -> None:
     assert eval("(" + repr(space) + ")", namespace) == space  # noqa: S307 - our own repr
     assert "forbid(depth=8, units=gt(256))" in repr(space)
     assert repr(Space()) == "Space({})"
+
+
+def test_pickle_and_deepcopy() -> None:
+    space = example_space()
+    for clone in (pickle.loads(pickle.dumps(space)), copy.deepcopy(space), Space(space)):
+        assert clone == space and clone is not space
+        assert clone.sample(20, seed=1) == space.sample(20, seed=1)
+    clone = space.copy()
+    clone.forbid(seed=0)
+    assert len(space.forbidden) == 1 and len(clone.forbidden) == 2

@@ -17,6 +17,8 @@ Example:
 See :mod:`hyperhive.space.encoding` for the numeric encodings used by models.
 """
 
+from collections.abc import Mapping
+
 from hyperhive.space.conditions import Relation, ge, gt, le, lt
 from hyperhive.space.params import Categorical, Constant, Float, Int, Ordinal, Param
 from hyperhive.space.space import Space
@@ -34,26 +36,20 @@ def as_space(obj: object) -> Space:
     """
     if isinstance(obj, Space):
         return obj
-    if isinstance(obj, dict) or _is_mapping(obj):
-        return Space(obj)  # type: ignore[arg-type]
-    if type(obj).__module__.startswith("ConfigSpace"):
+    if isinstance(obj, dict):
+        return Space(obj)
+    try:
         from ConfigSpace import ConfigurationSpace
-
-        if isinstance(obj, ConfigurationSpace):
-            return Space.from_configspace(obj)
+    except ImportError:  # pragma: no cover - ConfigSpace is a dependency
+        ConfigurationSpace = None  # noqa: N806
+    if ConfigurationSpace is not None and isinstance(obj, ConfigurationSpace):
+        return Space.from_configspace(obj)
+    if isinstance(obj, Mapping):
+        return Space(obj)
     raise TypeError(
         f"as_space() cannot make a Space from a {type(obj).__module__}.{type(obj).__qualname__}; "
         "give a hyperhive Space, a dict of parameters or a ConfigSpace.ConfigurationSpace"
     )
-
-
-def _is_mapping(obj: object) -> bool:
-    from collections.abc import Mapping
-
-    if not isinstance(obj, Mapping):
-        return False
-    # ConfigurationSpace is itself a Mapping of hyperparameters: keep it out.
-    return not type(obj).__module__.startswith("ConfigSpace")
 
 
 __all__ = [

@@ -111,11 +111,13 @@ class Param(abc.ABC):
 
 
 def _reflect(u: float) -> float:
+    """Fold a real number into ``[0, 1]`` by reflection at the bounds."""
     u = abs(u) % 2.0
     return 2.0 - u if u > 1.0 else u
 
 
 def canonical_in(param: Param, value: Any, name: str) -> tuple[Any, ...]:
+    """Validated, de-duplicated values of an ``in`` clause (a list, tuple or set)."""
     if isinstance(value, str | bytes) or not isinstance(value, Sequence | set | frozenset):
         raise ValueError(
             f"parameter {name!r}: 'in' needs a list, tuple or set of values, got {value!r}"

@@ -20,9 +20,6 @@ from hyperhive.space.values import (
 )
 
 
-# ---------------------------------------------------------------------------------------
-# finite domains
-# ---------------------------------------------------------------------------------------
 class _Finite(Param):
     """A parameter with a finite list of values; codes are indices into :attr:`domain`."""
 
@@ -30,9 +27,6 @@ class _Finite(Param):
     @abc.abstractmethod
     def domain(self) -> tuple[Any, ...]:
         """The values, in order."""
-
-    def _index(self) -> dict[Any, int]:
-        return {value_key(v): i for i, v in enumerate(self.domain)}
 
     @property
     def size(self) -> float:

@@ -227,6 +227,10 @@ class Space:
 
     __hash__ = None  # type: ignore[assignment]  # mutable (condition/forbid)
 
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # compiled clauses hold closures: pickle the JSON description instead
+        return (serialization.space_from_dict, (self.to_dict(),))
+
     def __repr__(self) -> str:
         lines = [f"    {name!r}: {p!r}," for name, p in self._params.items()]
         out = "Space({\n" + "\n".join(lines) + "\n})" if lines else "Space({})"
@@ -316,6 +320,9 @@ class Space:
 
         Keys of ``config`` that are not parameters are ignored; a missing parent
         counts as inactive.
+
+        Raises:
+            ValueError: ``name`` is not a parameter, or a value is outside its domain.
         """
         return checks.is_active(self, name, config)
 
