@@ -18,9 +18,12 @@ Example:
 
 from __future__ import annotations
 
+from hyperhive.nas.ddp import DataParallelError
 from hyperhive.nas.errors import GraphError, Shape, ShapeError
 from hyperhive.nas.graph import Graph
+from hyperhive.nas.io import load_model, save_model
 from hyperhive.nas.merge import Add, Concat, Merge
+from hyperhive.nas.metrics import count_parameters, measure_latency
 from hyperhive.nas.module import GraphModule
 from hyperhive.nas.nodes import Constant, Input, Mirror, Variable
 from hyperhive.nas.ops import (
@@ -39,15 +42,19 @@ from hyperhive.nas.ops import (
     Zero,
 )
 from hyperhive.nas.registry import CustomOp, available_ops, op, register_op
+from hyperhive.nas.spaces import fully_connected_space, stacked_lstm_space
+from hyperhive.nas.train import PROCESSES_KEY, TrainResult, slots_per_trial, train
 
 __all__ = [
     "GRU",
+    "PROCESSES_KEY",
     "LSTM",
     "Activation",
     "Add",
     "BatchNorm",
     "Concat",
     "Constant",
+    "DataParallelError",
     "Conv1D",
     "CustomOp",
     "Dense",
@@ -65,9 +72,18 @@ __all__ = [
     "Op",
     "Shape",
     "ShapeError",
+    "TrainResult",
     "Variable",
     "Zero",
     "available_ops",
+    "count_parameters",
+    "fully_connected_space",
+    "load_model",
+    "measure_latency",
     "op",
     "register_op",
+    "save_model",
+    "slots_per_trial",
+    "stacked_lstm_space",
+    "train",
 ]
