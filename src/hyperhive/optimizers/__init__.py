@@ -1,5 +1,6 @@
 """Ask/tell optimizers and the registry that finds them by name."""
 
+from hyperhive.optimizers.agebo import AgEBO
 from hyperhive.optimizers.auto import Auto
 from hyperhive.optimizers.base import Optimizer
 from hyperhive.optimizers.bo import BO
@@ -20,10 +21,13 @@ register_optimizer("bo", BO)
 register_optimizer("auto", Auto)
 register_optimizer("evolution", RegularizedEvolution)
 register_optimizer("ppo", PPO)
+register_optimizer("agebo", AgEBO)
 
 __all__ = [
     "BO",
+    "PPO",
     "QMC",
+    "AgEBO",
     "Auto",
     "Optimizer",
     "RandomSearch",
