@@ -144,8 +144,9 @@ class Graph:
                 for k, vals in self._an.domains.items()
             }
         )
+        rank = {k: i for i, k in enumerate(self._an.domains)}
         for clause in self._an.forbidden:
-            space.forbid(dict(clause))
+            space.forbid(dict(sorted(clause, key=lambda kv: rank[kv[0]])))
         return space
 
     def to_space(self) -> Space:
