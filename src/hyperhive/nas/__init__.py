@@ -43,7 +43,7 @@ from hyperhive.nas.ops import (
 )
 from hyperhive.nas.registry import CustomOp, available_ops, op, register_op
 from hyperhive.nas.spaces import fully_connected_space, stacked_lstm_space
-from hyperhive.nas.train import PROCESSES_KEY, TrainResult, slots_per_trial, train
+from hyperhive.nas.training import PROCESSES_KEY, TrainResult, slots_per_trial, train
 
 __all__ = [
     "GRU",

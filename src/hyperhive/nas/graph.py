@@ -9,6 +9,7 @@ from hyperhive.nas.analysis import Analysis, propagate
 from hyperhive.nas.errors import GraphError, Shape, fmt_shape
 from hyperhive.nas.module import GraphModule, plan
 from hyperhive.nas.nodes import NO_SKIP, Input, Mirror, Node
+from hyperhive.nas.ops import Identity
 from hyperhive.space import Categorical, Space
 
 __all__ = ["Graph"]
@@ -190,13 +191,25 @@ class Graph:
         arch = self.arch_config(config)
         return GraphModule(self, config, plan(self, arch))
 
-    def describe(self, config: Mapping[str, Any]) -> str:
-        """The architecture of ``config`` in text, one line per node that runs."""
+    def describe(self, config: Mapping[str, Any], compact: bool = True) -> str:
+        """The architecture of ``config`` in text, one line per node that runs.
+
+        Args:
+            config: a configuration.
+            compact: leave out pass-through nodes (an identity taking one tensor);
+                the nodes after them name what they pass on.
+        """
         arch = self.arch_config(config)
         lines = [f"{n}: input {fmt_shape(s)}" for n, s in self.input_shapes.items()]
+        alias: dict[str, str] = {}
         for st in plan(self, arch):
             node = self._nodes[st.name]
-            takes = f" {node.merge.label} ".join(st.sources)
+            sources = [alias.get(s, s) for s in st.sources]
+            if compact and len(sources) == 1 and isinstance(st.op, Identity):
+                if st.name != self._output:
+                    alias[st.name] = sources[0]
+                    continue
+            takes = f" {node.merge.label} ".join(sources)
             note = ""
             if isinstance(node, Mirror):
                 note = f"  [mirrors {node.of}{', shared weights' if node.share_weights else ''}]"

@@ -142,6 +142,7 @@ class GraphModule(nn.Module):
         """The architecture choices of :attr:`config` (the graph's parameters only)."""
         return {k: self.config[k] for k in self.graph.params if k in self.config}
 
-    def describe(self) -> str:
-        """One line per node: its operation, what it takes, and its output shape."""
-        return self.graph.describe(self.config)
+    def describe(self, compact: bool = True) -> str:
+        """One line per node: its operation, what it takes, and its output shape
+        (see :meth:`hyperhive.nas.Graph.describe`)."""
+        return self.graph.describe(self.config, compact=compact)
