@@ -13,7 +13,8 @@ How it works:
   behind hyperhive's back); hyperhive re-runs it (``max_retries``).
 * ``hh.report`` values are sent live to the driver as worker events
   (``Worker.log_event`` on a topic of this executor, ``Client.subscribe_topic``) and
-  also returned with the outcome; the driver keeps each once.
+  also returned with the outcome; the driver keeps each once. The outcome itself comes
+  back as an event too (no gather round trip); the task's result is the fallback.
 * ``hh.should_stop`` and cancellation reach the worker running the trial with
   ``Client.run`` (a flag in the worker process; nothing polls the scheduler).
 * Without ``trial_timeout`` a trial runs in the worker's thread (no per-trial
@@ -161,6 +162,9 @@ class Dask(RemoteExecutor):
     def _on_done(self, trial_id: int, fut: Any) -> None:
         status = getattr(fut, "status", None)
         if status == "finished":
+            with self._lock:
+                if trial_id not in self._entries:  # resolved by its "done" event
+                    return
             try:
                 outcome_wire, reports = fut.result()
             except Exception as exc:  # noqa: BLE001 - e.g. the result could not be fetched
@@ -187,6 +191,8 @@ class Dask(RemoteExecutor):
         if kind == "report":
             _, tid, seq, step, value, t = msg
             self._report(tid, seq, step, tuple(value) if isinstance(value, list) else value, t)
+        elif kind == "done":
+            self._finished(msg[1], msg[2], msg[3])
         elif kind == "start":
             self._started(msg[1], msg[2])
 
@@ -308,10 +314,15 @@ def _dask_trial(
             if group is None:
                 raise RuntimeError(f"no free GPU group on worker {addr}")
             env = visible_env(group)
-        return execute(
+        result = execute(
             key, fetch, task_wire, control=flags, worker=addr, isolate=isolate, grace=grace,
             forward=forward, env=env,
         )  # fmt: skip
+        try:  # the quick way back (no gather); the task's result is the fallback
+            worker.log_event(topic, ("done", trial_id, *result))
+        except Exception:  # noqa: BLE001 - e.g. metadata that msgpack cannot encode
+            pass
+        return result
     finally:
         _controls.pop((run, trial_id), None)
         if pool is not None and group is not None:
