@@ -170,7 +170,10 @@ class RegularizedEvolution(Optimizer):
             raise RuntimeError("tournament() on an empty population")
         size = min(self.sample_size, len(pop))
         idx = rng.choice(len(pop), size=size, replace=False)
-        scores = scalar_scores(self.losses([pop[int(i)] for i in idx]), rng)
+        if len(self.directions) == 1:
+            scores = scalar_scores(self.losses([pop[int(i)] for i in idx]), rng)
+        else:  # Pareto ranks and normalization within the whole population
+            scores = scalar_scores(self.losses(pop), rng)[idx]
         return pop[int(idx[int(np.argmin(scores))])]
 
     # -- asking ------------------------------------------------------------------
