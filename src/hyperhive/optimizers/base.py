@@ -145,6 +145,13 @@ class Optimizer(abc.ABC):
         self.rng = self.derive_rng(_TELL_STREAM, len(self.history))
         self._tell(useful)
 
+    def warm_start(self, trials: Sequence[Trial]) -> None:  # noqa: B027 - optional hook
+        """Learn from the finished trials of an earlier search (``hh.search(warm_start=...)``).
+
+        Called after :meth:`setup` and before any tell. The trials are extra
+        history: they do not count as asked or told. The default ignores them.
+        """
+
     @abc.abstractmethod
     def _ask(self, n: int, pending: list[Trial]) -> list[dict[str, Any]]:
         """Return ``n`` valid configurations."""

@@ -20,6 +20,7 @@ from hyperhive.search.callbacks import CallbackLike, SearchState
 from hyperhive.search.result import Result
 from hyperhive.search.signals import StopFlag, stop_on_signals
 from hyperhive.search.state import RunState, normalize_directions
+from hyperhive.space import as_space
 from hyperhive.storage import Store
 from hyperhive.trial import Trial, TrialStatus, end_event, report_event, submit_event
 
@@ -63,6 +64,7 @@ class _Loop:
     inbox: queue.SimpleQueue = field(default_factory=queue.SimpleQueue)
     in_flight: dict[int, Trial] = field(default_factory=dict)
     retries: deque[_Retry] = field(default_factory=deque)
+    initial: deque[dict[str, Any]] = field(default_factory=deque)
     pending_events: list[dict[str, Any]] = field(default_factory=list)
     view: SearchState | None = None
     start: float = 0.0
@@ -98,6 +100,9 @@ class _Loop:
             n -= 1
         for r in retries:
             events.append(submit_event(None, r.config, attempt=r.attempt, retry_of=r.retry_of))
+        while n > 0 and self.initial:
+            events.append(submit_event(None, self.initial.popleft()))
+            n -= 1
         if n > 0:
             pending = list(self.in_flight.values())
             for cfg in self.optimizer.ask(n, pending=pending):
@@ -306,6 +311,8 @@ def search(
     seed: int | None = None,
     callbacks: Sequence[CallbackLike] = (),
     progress: bool | Callable[[Mapping[str, Any]], None] = False,
+    initial_points: Sequence[Mapping[str, Any]] | None = None,
+    warm_start: str | Path | Result | None = None,
 ) -> Result:
     """Search ``space`` for the configuration that optimizes ``objective``.
 
@@ -339,6 +346,15 @@ def search(
         callbacks: functions ``cb(trial, state)`` called as each trial ends; they may
             call ``state.stop(reason)``. See :class:`hyperhive.EarlyStopping`.
         progress: True for a live progress display, or a function of a progress dict.
+        initial_points: configurations evaluated first (e.g. a known good one), in
+            order; validated against the space, they count toward ``max_evals``.
+            On resume, those already in the run are not repeated.
+        warm_start: an earlier run (its directory, or a :class:`Result`) whose
+            finished trials the optimizer learns from before the first ask
+            (``Optimizer.warm_start``); their configurations are adapted to the
+            space (missing parameters take their default, others dropped; the
+            trials that still do not fit are left out). They are not stored in
+            this run and do not count toward ``max_evals``.
 
     Returns:
         A :class:`hyperhive.Result`.
@@ -357,6 +373,11 @@ def search(
     if max_evals is None and timeout is None and not callbacks:
         raise ValueError("give max_evals or timeout (or a stopping callback); both are None")
     opt = get_optimizer(optimizer)
+    from hyperhive.search.warm import check_initial_points, warm_trials
+
+    space = as_space(space)
+    initial = check_initial_points(initial_points, space)
+    warm = warm_trials(warm_start, space, directions) if warm_start is not None else []
     exe = get_executor(executor, workers)
     for cb in callbacks:
         if not callable(cb):
@@ -381,6 +402,8 @@ def search(
             max_retries,
             list(callbacks),
             on_progress,
+            initial,
+            warm,
         )
     finally:
         if handler is not None:
@@ -414,9 +437,13 @@ def _run(
     max_retries: int,
     callbacks: list[CallbackLike],
     on_progress: Any,
+    initial: Sequence[dict[str, Any]] = (),
+    warm: Sequence[Trial] = (),
 ) -> Result:
     state.load()
     opt.setup(state.space, state.directions, seed=state.seed)
+    if warm:
+        opt.warm_start(list(warm))
     loop = _Loop(
         state=state,
         optimizer=opt,
@@ -431,6 +458,8 @@ def _run(
     )
     view = SearchState(directions=list(state.directions))
     loop.view = view
+    done_configs = [t.config for t in state.trials.values()]
+    loop.initial.extend(c for c in initial if c not in done_configs)
     # Resume: trials left running by a driver that died are ended as lost and re-run.
     orphans = [t for t in state.trials.values() if not t.status.finished]
     now = time.time()

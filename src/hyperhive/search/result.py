@@ -126,6 +126,29 @@ class Result:
         mask = pareto_mask(minimization_matrix(feasible, self.directions))
         return [t for t, keep in zip(feasible, mask, strict=True) if keep]
 
+    def hypervolume(self, reference: Sequence[float]) -> float:
+        """Hypervolume of the Pareto front, bounded by ``reference``.
+
+        Args:
+            reference: One value per objective in the objective's own units and
+                direction (e.g. an upper bound of a minimized loss, a lower
+                bound of a maximized accuracy); front points not strictly
+                better in every objective add nothing.
+
+        Raises:
+            ValueError: If ``reference`` has the wrong length or is not finite.
+        """
+        from hyperhive.search.pareto import hypervolume
+
+        if len(reference) != len(self.directions):
+            raise ValueError(
+                f"reference needs one value per objective ({len(self.directions)}), "
+                f"got {len(reference)}"
+            )
+        sign = np.array([1.0 if d == "minimize" else -1.0 for d in self.directions])
+        losses = minimization_matrix(self.pareto_front(), self.directions)
+        return hypervolume(losses, sign * np.asarray(reference, dtype=float))
+
     def trajectory(self) -> list[tuple[int, float]]:
         """``(trial id, best value so far)`` for a single objective, in order of finishing."""
         if len(self.directions) != 1:

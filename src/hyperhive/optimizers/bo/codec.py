@@ -125,8 +125,12 @@ class Codec:
         """:meth:`keys` of valid configurations."""
         if not configs:
             return []
+        return self.keys(self.exact(configs))
+
+    def exact(self, configs: Sequence[Mapping[str, Any]]) -> Rows:
+        """Rows of valid configurations, inactive codes left at 0 (for keys and features)."""
         codes, present, _ = encoding.configs_to_codes(self.space, configs)
-        return self.keys(Rows(codes, present))
+        return Rows(codes, present)
 
     # -- encoding ------------------------------------------------------------------------
     def features(self, rows: Rows) -> np.ndarray:

@@ -69,7 +69,7 @@ class Observations:
         self.impute = impute
         self.x = np.zeros((0, 0))
         self.loss = np.zeros((0, k))
-        self._cons: list[tuple[float, ...] | None] = []
+        self.cons = np.zeros((0, 0))
         self.configs: list[Mapping[str, Any]] = []
         self.n_prior = 0
         self._cache: dict[int, Targets] = {}
@@ -89,18 +89,22 @@ class Observations:
         losses = np.asarray(losses, dtype=float).reshape(-1, self.k)
         if len(self.x) == 0:
             self.x = np.zeros((0, x.shape[1]))
+        width = max([self.cons.shape[1]] + [len(c) for c in constraints if c is not None])
+        cons = np.full((len(losses), width), np.nan)
+        for i, c in enumerate(constraints):
+            if c is not None and len(c):
+                cons[i, : len(c)] = np.asarray(c, dtype=float)
+        if width > self.cons.shape[1]:
+            old = self.cons
+            self.cons = np.full((len(old), width), np.nan)
+            self.cons[:, : old.shape[1]] = old
+        p = self.n_prior if prior else len(self.loss)
+        self.x = np.concatenate([self.x[:p], x, self.x[p:]])
+        self.loss = np.concatenate([self.loss[:p], losses, self.loss[p:]])
+        self.cons = np.concatenate([self.cons[:p], cons, self.cons[p:]])
+        self.configs[p:p] = list(configs)
         if prior:
-            p = self.n_prior
-            self.x = np.concatenate([self.x[:p], x, self.x[p:]])
-            self.loss = np.concatenate([self.loss[:p], losses, self.loss[p:]])
-            self._cons[p:p] = list(constraints)
-            self.configs[p:p] = list(configs)
             self.n_prior += len(losses)
-        else:
-            self.x = np.concatenate([self.x, x])
-            self.loss = np.concatenate([self.loss, losses])
-            self._cons.extend(constraints)
-            self.configs.extend(configs)
         self._cache.clear()
 
     @property
@@ -110,11 +114,9 @@ class Observations:
 
     def constraint_values(self, n: int) -> np.ndarray:
         """Raw constraint values of the first ``n`` rows (user constraints, then bounds)."""
-        width = max((len(c) for c in self._cons[:n] if c is not None), default=0)
-        user = np.full((n, width), np.nan)
-        for i, c in enumerate(self._cons[:n]):
-            if c is not None and len(c):
-                user[i, : len(c)] = np.asarray(c, dtype=float)
+        user = self.cons[:n]
+        if user.shape[1] and np.isnan(user).all(axis=0).any():  # columns not seen yet in n rows
+            user = user[:, ~np.isnan(user).all(axis=0)]
         bound = bound_constraints(self.loss[:n], self.bounds, self.directions)
         return np.concatenate([user, bound], axis=1)
 

@@ -14,6 +14,7 @@ fitted noise variance.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -102,7 +103,7 @@ class GaussianProcess(Surrogate):
 
     name = "gp"
 
-    def __init__(self, n_restarts: int = 2, max_iter: int = 60, nugget: float = 1e-6) -> None:
+    def __init__(self, n_restarts: int = 1, max_iter: int = 50, nugget: float = 1e-6) -> None:
         self.n_restarts = n_restarts
         self.max_iter = max_iter
         self.nugget = nugget
@@ -186,11 +187,14 @@ class GaussianProcess(Surrogate):
             c.chol = low
             c.alpha = cho_solve((low, True), self._y[:, j] - c.mean)
 
-    def _add(self, x: np.ndarray, y: np.ndarray) -> None:
-        self._cols = [_Column(c.ls, c.sf2, c.sn2, c.mean) for c in self._cols]
-        self._x = np.concatenate([self._x, x])
-        self._y = np.concatenate([self._y, y])
-        self._factor()
+    def fantasize(self, x: np.ndarray, y: np.ndarray) -> Surrogate:
+        """A copy conditioned on the extra points too, with the same hyperparameters."""
+        out = copy.copy(self)
+        out._cols = [_Column(c.ls, c.sf2, c.sn2, c.mean) for c in self._cols]
+        out._x = np.concatenate([self._x, x])
+        out._y = np.concatenate([self._y, np.reshape(y, (len(x), -1))])
+        out._factor()
+        return out
 
     def _latent(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         m, k = len(x), len(self._cols)

@@ -32,11 +32,26 @@ _DESIGN_STREAM = 20
 _REPAIR_STREAM = 21
 _FIT_STREAM = 22
 _SOBOL_STREAM = 23
+_WARM_STREAM = 24
 
 #: Draws of the posterior used to scalarize several objectives.
 _N_DRAWS = 32
 #: Incumbents mutated by the local search.
 _N_ANCHORS = 5
+#: Default cap on the rows a surrogate is fitted on (it is conditioned on all).
+_FIT_CAP = {"gp": 80, "et": 2000, "rf": 2000}
+
+
+def _fit_rows(data: Targets, cap: int) -> np.ndarray:
+    """Rows to fit on: all, or the best quarter of ``cap`` and the most recent others."""
+    n = len(data.x)
+    if n <= cap:
+        return np.arange(n)
+    k = data.n_objectives
+    z = data.z[:, :k].sum(axis=1)
+    best = np.argsort(np.where(data.observed, z, np.inf), kind="stable")[: cap // 4]
+    recent = np.setdiff1d(np.arange(n), best)[-(cap - len(best)) :]
+    return np.sort(np.concatenate([best, recent]))
 
 
 def initial_design_size(dim: int) -> int:
@@ -119,6 +134,9 @@ class BO(Optimizer):
         n_candidates: Candidates scored per proposal (None: by dimension).
         refit_fraction: Relative growth of the data that triggers a refit.
         gp_max_points: Observations up to which ``"auto"`` uses the GP.
+        max_fit_points: Rows a refit learns the structure from (the best
+            quarter and the most recent others; the model is still conditioned
+            on every row); None for 80 with the GP and 2000 with trees.
         n_trees: Trees of the ensembles.
         onehot: Encode categoricals one-hot (else by index).
 
@@ -148,6 +166,7 @@ class BO(Optimizer):
         n_candidates: int | None = None,
         refit_fraction: float = 0.1,
         gp_max_points: int = 150,
+        max_fit_points: int | None = None,
         n_trees: int = 32,
         onehot: bool = True,
     ) -> None:
@@ -162,6 +181,7 @@ class BO(Optimizer):
             ("n_initial", n_initial, 0),
             ("n_candidates", n_candidates, 16),
             ("gp_max_points", gp_max_points, 0),
+            ("max_fit_points", max_fit_points, 2),
             ("n_trees", n_trees, 2),
         ):
             if value is not None and (
@@ -187,6 +207,7 @@ class BO(Optimizer):
         self.n_candidates = n_candidates
         self.refit_fraction = float(refit_fraction)
         self.gp_max_points = gp_max_points
+        self.max_fit_points = max_fit_points
         self.n_trees = n_trees
         self.onehot = bool(onehot)
 
@@ -219,6 +240,7 @@ class BO(Optimizer):
         self._thresholds = [1]
         self.settings_ = CandidateSettings.for_width(self.codec.width, self.n_candidates)
         self._sobol: np.ndarray | None = None
+        self._anchor_cache: tuple[Any, Rows] | None = None
 
     def _derived_seed(self, *key: int) -> int:
         return int(self.derive_rng(*key).integers(2**63 - 1))
@@ -242,8 +264,8 @@ class BO(Optimizer):
             return
         configs = [dict(t.config) for t in trials]
         self._seen.update(config_key(c) for c in configs)
-        self._keys.update(self.codec.config_keys(configs))
-        rows = self.codec.from_configs(configs, self.derive_rng(_REPAIR_STREAM, len(self.data)))
+        rows = self.codec.exact(configs)
+        self._keys.update(self.codec.keys(rows))
         self.data.add(
             self.codec.features(rows),
             self.losses(trials),
@@ -255,14 +277,56 @@ class BO(Optimizer):
     # -- asking ------------------------------------------------------------------
     def _ask(self, n: int, pending: list[Trial]) -> list[dict[str, Any]]:
         start = self.position(pending)
-        n_design = max(0, min(n, self.design_size - self.data.n_prior - start))
-        out = self._design_points(start, n_design, pending)
-        rest = n - n_design
+        n_warm = self._n_warm()
+        end_design = n_warm + max(0, self.design_size - self.data.n_prior)
+        w = max(0, min(start + n, n_warm) - start)
+        out = self._warm_points(start, w, pending)
+        d = max(0, min(start + n, end_design) - (start + w))
+        out += self._design_points(start + w - n_warm, d, pending, taken_extra=out)
+        rest = n - w - d
         if rest and not self._model_ready():
-            out += self._design_points(start + n_design, rest, pending, taken_extra=out)
+            out += self._design_points(start + w + d - n_warm, rest, pending, taken_extra=out)
         elif rest:
             with _one_thread():
-                out += self._propose(rest, pending, out, start + n_design)
+                out += self._propose(rest, pending, out, start + w + d)
+        return out
+
+    def _n_warm(self) -> int:
+        """Proposals spent around the best warm-start trials before anything else."""
+        observed = int(np.isfinite(self.data.loss[: self.data.n_prior]).all(axis=1).sum())
+        return min(max(1, self.design_size // 2), observed)
+
+    def _warm_points(self, start: int, n: int, pending: list[Trial]) -> list[dict[str, Any]]:
+        """Small moves around the best warm-start trials (the ``i``-th best for position ``i``)."""
+        if n <= 0:
+            return []
+        space = self.space
+        if space is None:  # pragma: no cover
+            raise RuntimeError("BO used before setup()")
+        p = self.data.n_prior
+        loss = self.data.loss[:p]
+        ok = np.isfinite(loss).all(axis=1)
+        ranks = np.argsort(np.argsort(np.where(ok[:, None], loss, np.inf), axis=0), axis=0)
+        cons = self.data.constraint_values(p)
+        infeasible = (np.nan_to_num(cons, nan=0.0) > 0).any(axis=1)
+        order = np.lexsort((ranks.sum(axis=1), infeasible, ~ok))[: max(int(ok.sum()), 1)]
+        excluded = self._keys | set(self.codec.config_keys([t.config for t in pending]))
+        out: list[dict[str, Any]] = []
+        for i in range(start, start + n):
+            rng = self.derive_rng(_WARM_STREAM, i)
+            base = self.codec.from_configs([self.data.configs[int(order[i % len(order)])]], rng)
+            config = None
+            for _ in range(16):
+                row = self.codec.mutate(base, rng, np.array([0.05]))
+                key = self.codec.keys(row)[0]
+                if self.codec.allowed(row)[0] and key not in excluded:
+                    config = self.codec.to_configs(row)[0]
+                    excluded.add(key)
+                    break
+            if config is None:
+                taken = keys_of(t.config for t in pending) | keys_of(out)
+                config = sample_unique(space, 1, rng, self._seen, taken)[0]
+            out.append(config)
         return out
 
     def _model_ready(self) -> bool:
@@ -327,7 +391,9 @@ class BO(Optimizer):
                 if isinstance(self.surrogate, Surrogate)
                 else make_surrogate(name, self.n_trees)
             )
-            model.fit(fit_on.x, fit_on.z, self.derive_rng(_FIT_STREAM, m))
+            cap = self.max_fit_points or _FIT_CAP.get(name, len(fit_on.x))
+            keep = _fit_rows(fit_on, cap)
+            model.fit(fit_on.x[keep], fit_on.z[keep], self.derive_rng(_FIT_STREAM, m))
             self._model, self._model_at, self._conditioned_on = model, (m, name), -1
         data = self.data.targets(n)
         if self._conditioned_on != n:
@@ -348,7 +414,6 @@ class BO(Optimizer):
         excluded = self._keys | set(self.codec.config_keys(others))
         if others and self.liar in ("min", "mean", "max"):
             model = model.fantasize(self._features(others), self._lie(data, len(others)))
-        anchors = self._anchors(data)
         if self._sobol is None:
             self._sobol = self._design.design(0, 1024) if space.names else None
         out: list[dict[str, Any]] = []
@@ -358,6 +423,7 @@ class BO(Optimizer):
             if self.liar == "qucb" and (others or out):
                 kappa = float(self.rng.exponential(kappa))
             weights = random_weights(k, self.rng) if k > 1 else np.ones(1)
+            anchors = self._anchors(data, weights)
             draw_seed = int(self.rng.integers(2**63 - 1))
             score = self._scorer(model, data, weights, kappa, draw_seed)
             row = maximize(
@@ -381,8 +447,7 @@ class BO(Optimizer):
         return out
 
     def _features(self, configs: Sequence[dict[str, Any]]) -> np.ndarray:
-        rows = self.codec.from_configs(configs, self.derive_rng(_REPAIR_STREAM, 0))
-        return self.codec.features(rows)
+        return self.codec.features(self.codec.exact(configs))
 
     def _lie(self, data: Targets, count: int) -> np.ndarray:
         """Constant-liar targets for ``count`` pending points."""
@@ -392,17 +457,24 @@ class BO(Optimizer):
         lie = np.concatenate([fn(z[:, :k], axis=0), np.mean(z[:, k:], axis=0)])
         return np.tile(lie, (count, 1))
 
-    def _anchors(self, data: Targets) -> Rows | None:
-        """The best observed configurations (feasible ones first)."""
+    def _anchors(self, data: Targets, weights: np.ndarray) -> Rows | None:
+        """The best observed configurations (feasible ones first; by ``weights`` if several)."""
         if not data.observed.any():
             return None
         k = data.n_objectives
         z = data.z[:, :k]
-        score = z.sum(axis=1) if k > 1 else z[:, 0]
+        if k > 1:
+            score = chebyshev(z, weights, z[data.observed].min(axis=0))
+        else:
+            score = z[:, 0]
         score = np.where(data.observed, score, np.inf) + np.where(data.feasible, 0.0, 1e6)
         best = np.argsort(score, kind="stable")[:_N_ANCHORS]
-        configs = [self.data.configs[int(data.rows[i])] for i in best]
-        return self.codec.from_configs(configs, self.derive_rng(_REPAIR_STREAM, 1))
+        key = tuple(int(i) for i in best)
+        if self._anchor_cache is None or self._anchor_cache[0] != (len(self.data), key):
+            configs = [self.data.configs[int(data.rows[i])] for i in best]
+            rows = self.codec.from_configs(configs, self.derive_rng(_REPAIR_STREAM, 1))
+            self._anchor_cache = ((len(self.data), key), rows)
+        return self._anchor_cache[1]
 
     def _scorer(
         self, model: Surrogate, data: Targets, weights: np.ndarray, kappa: float, draw_seed: int
@@ -496,6 +568,7 @@ class BO(Optimizer):
             "n_candidates": self.n_candidates,
             "refit_fraction": self.refit_fraction,
             "gp_max_points": self.gp_max_points,
+            "max_fit_points": self.max_fit_points,
             "n_trees": self.n_trees,
             "onehot": self.onehot,
         }

@@ -16,7 +16,6 @@ the data itself shows). Its life cycle keeps refits off the suggestion path:
 from __future__ import annotations
 
 import abc
-import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,15 +59,9 @@ class Surrogate(abc.ABC):
     def sample(self, x: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
         """``size`` draws of the latent mean at ``x``, as a ``(size, m, k)`` array."""
 
-    def fantasize(self, x: np.ndarray, y: np.ndarray) -> Surrogate:
-        """A copy also conditioned on the extra points ``x`` with values ``y``."""
-        out = copy.copy(self)
-        out._add(x, y)
-        return out
-
     @abc.abstractmethod
-    def _add(self, x: np.ndarray, y: np.ndarray) -> None:
-        """Condition on extra points (on a copy made by :meth:`fantasize`)."""
+    def fantasize(self, x: np.ndarray, y: np.ndarray) -> Surrogate:
+        """A model also conditioned on the extra points ``x`` with values ``y`` (no refit)."""
 
 
 class TreeEnsemble(Surrogate):
@@ -76,8 +69,8 @@ class TreeEnsemble(Surrogate):
 
     The tree structures come from scikit-learn. Predictions do not use the
     trees' own leaf values: every leaf keeps the count, mean and variance of
-    the current data falling in it, so new results (and fantasies) update the
-    model by :meth:`condition` without growing new trees. At a point, tree
+    the current data falling in it, so new results update the model by
+    :meth:`condition` without growing new trees. At a point, tree
     ``t`` predicts the mean ``m_t`` of its leaf, with within-leaf variance
     ``v_t``; the prediction is the mean of the ``m_t``, its epistemic variance
     their variance across trees and its aleatoric variance the mean of the
@@ -115,21 +108,32 @@ class TreeEnsemble(Surrogate):
         self._n_nodes = 0
 
     def fit(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:
-        """Grow the trees on ``(x, y)`` (scikit-learn, one thread)."""
-        from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+        """Grow the trees on ``(x, y)`` (scikit-learn trees, one at a time)."""
+        from sklearn.tree import DecisionTreeRegressor, ExtraTreeRegressor
 
-        cls = ExtraTreesRegressor if self.kind == "et" else RandomForestRegressor
-        model = cls(
-            n_estimators=self.n_trees,
-            min_samples_leaf=self.min_samples_leaf,
-            max_features=self.max_features,
-            bootstrap=self.kind == "rf",
-            n_jobs=1,
-            random_state=int(rng.integers(2**31 - 1)),
-        )
+        x32 = np.asarray(x, dtype=np.float32)
+        y = np.asarray(y, dtype=float).reshape(len(x32), -1)
         target = y[:, 0] if y.shape[1] == 1 else y
-        model.fit(np.asarray(x, dtype=np.float32), target)
-        self._trees = [est.tree_ for est in model.estimators_]
+        n = len(x32)
+        self._trees = []
+        for seed in rng.integers(2**31 - 1, size=self.n_trees):
+            if self.kind == "et":
+                est = ExtraTreeRegressor(
+                    min_samples_leaf=self.min_samples_leaf,
+                    max_features=self.max_features,
+                    random_state=int(seed),
+                )
+                est.fit(x32, target)
+            else:
+                boot = np.random.default_rng(int(seed))
+                weight = np.bincount(boot.integers(0, n, n), minlength=n).astype(float)
+                est = DecisionTreeRegressor(
+                    min_samples_leaf=self.min_samples_leaf,
+                    max_features=self.max_features,
+                    random_state=int(seed),
+                )
+                est.fit(x32, target, sample_weight=weight)
+            self._trees.append(est.tree_)
         counts = [t.node_count for t in self._trees]
         self._offsets = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
         self._n_nodes = int(np.sum(counts))
@@ -148,6 +152,7 @@ class TreeEnsemble(Surrogate):
 
     def condition(self, x: np.ndarray, y: np.ndarray) -> None:
         """Leaf statistics of ``(x, y)``; rows seen by the last call are not re-applied."""
+        y = np.asarray(y, dtype=float).reshape(len(x), -1)
         r = len(self._leaves)
         if r and (r > len(x) or not np.array_equal(self._x, x[:r])):
             r = 0
@@ -155,7 +160,7 @@ class TreeEnsemble(Surrogate):
         if r < len(x):
             self._leaves = np.concatenate([self._leaves, self._apply(x[r:])])
             self._x = np.array(x, copy=True)
-        self._y = np.asarray(y, dtype=float)
+        self._y = y
         self._stats = self._leaf_stats(self._leaves, self._y)
         self._cache = None
 
@@ -193,32 +198,107 @@ class TreeEnsemble(Surrogate):
             self._cache = (mean, var)
         return self._cache
 
-    def _add(self, x: np.ndarray, y: np.ndarray) -> None:
-        if self._stats is None:
-            raise RuntimeError("TreeEnsemble.fantasize() before fit() and condition()")
-        leaves = self._apply(x)
-        count, s1, s2 = (a.copy() for a in self._stats)
-        flat = leaves.reshape(-1)
-        w = np.repeat(np.asarray(y, dtype=float), leaves.shape[1], axis=0)
-        np.add.at(count, flat, 1.0)
-        np.add.at(s1, flat, w)
-        np.add.at(s2, flat, w * w)
-        self._stats = (count, s1, s2)
-        self._y = np.concatenate([self._y, y])
-        self._cache = None
+    def fantasize(self, x: np.ndarray, y: np.ndarray) -> Surrogate:
+        """The ensemble conditioned on ``f(x) = y`` (see :class:`EnsembleFantasy`)."""
+        return EnsembleFantasy(self, x, y)
 
-    def _per_tree(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def per_tree(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Leaf means and within-leaf variances of every tree, each ``(m, n_trees, k)``."""
         mean, var = self._moments()
         leaves = self._apply(x)
         return mean[leaves], var[leaves]  # (m, n_trees, k)
 
     def predict(self, x: np.ndarray) -> Prediction:
         """Mean of the tree means; variance across trees (epistemic) and within leaves."""
-        means, variances = self._per_tree(x)
+        means, variances = self.per_tree(x)
         return Prediction(means.mean(axis=1), means.var(axis=1), variances.mean(axis=1))
 
     def sample(self, x: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
         """The leaf means of ``size`` trees drawn at random (with replacement)."""
-        means, _ = self._per_tree(x)
+        means, _ = self.per_tree(x)
         pick = rng.integers(0, means.shape[1], size)
         return np.transpose(means[:, pick, :], (1, 0, 2))
+
+
+class EnsembleFantasy(Surrogate):
+    """A tree ensemble conditioned on fantasy observations, without refit.
+
+    The trees' predictions are taken as an ensemble of functions: their
+    empirical covariance across trees gives the joint distribution of the
+    latent function at the candidates and at the fantasy points, and the
+    Gaussian update on ``f(points) = values`` moves the mean toward the values
+    and shrinks the epistemic variance wherever the trees tie a candidate to a
+    fantasy point (an ensemble Kalman update). Posterior draws update each
+    tree the same way.
+
+    Args:
+        base: The conditioned ensemble.
+        x: Fantasy points ``(q, d)``.
+        y: Their values ``(q, k)``.
+    """
+
+    name = "fantasy"
+
+    def __init__(self, base: TreeEnsemble, x: np.ndarray, y: np.ndarray) -> None:
+        self.base = base
+        self.x = np.asarray(x, dtype=float)
+        self.y = np.asarray(y, dtype=float).reshape(len(self.x), -1)
+        means, variances = base.per_tree(self.x)  # (q, T, k)
+        self._p_dev = means - means.mean(axis=1, keepdims=True)
+        self._gap = self.y - means.mean(axis=1)  # (q, k)
+        n_trees = means.shape[1]
+        self._solves = []
+        for j in range(self.y.shape[1]):
+            dev = self._p_dev[:, :, j]
+            cov = dev @ dev.T / n_trees
+            noise = 1e-6 + 1e-3 * float(np.mean(np.diag(cov)))
+            cov[np.diag_indices_from(cov)] += noise
+            self._solves.append(np.linalg.pinv(cov, hermitian=True))
+        del variances
+
+    def fit(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> None:
+        """Not supported: fit the base ensemble instead."""
+        raise NotImplementedError("fit the base TreeEnsemble, then fantasize again")
+
+    def condition(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Not supported: condition the base ensemble instead."""
+        raise NotImplementedError("condition the base TreeEnsemble, then fantasize again")
+
+    def fantasize(self, x: np.ndarray, y: np.ndarray) -> Surrogate:
+        """Condition on more fantasy points (all of them jointly)."""
+        return EnsembleFantasy(
+            self.base,
+            np.concatenate([self.x, x]),
+            np.concatenate([self.y, np.reshape(y, (len(x), -1))]),
+        )
+
+    def _gains(self, dev: np.ndarray) -> list[np.ndarray]:
+        """Per column, the Kalman gain ``(m, q)`` of candidates with deviations ``dev``."""
+        n_trees = dev.shape[1]
+        return [
+            (dev[:, :, j] @ self._p_dev[:, :, j].T / n_trees) @ self._solves[j]
+            for j in range(dev.shape[2])
+        ]
+
+    def predict(self, x: np.ndarray) -> Prediction:
+        """The base prediction updated by the fantasies."""
+        means, variances = self.base.per_tree(x)
+        mean = means.mean(axis=1)
+        dev = means - mean[:, None, :]
+        epi = means.var(axis=1)
+        for j, gain in enumerate(self._gains(dev)):
+            mean[:, j] += gain @ self._gap[:, j]
+            explained = (gain * (dev[:, :, j] @ self._p_dev[:, :, j].T / dev.shape[1])).sum(1)
+            epi[:, j] = np.maximum(epi[:, j] - explained, 0.0)
+        return Prediction(mean, epi, variances.mean(axis=1))
+
+    def sample(self, x: np.ndarray, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Trees drawn at random, each moved by the update of its own prediction."""
+        means, _ = self.base.per_tree(x)
+        p_means, _ = self.base.per_tree(self.x)
+        dev = means - means.mean(axis=1, keepdims=True)
+        moved = means.copy()
+        for j, gain in enumerate(self._gains(dev)):
+            moved[:, :, j] += gain @ (self.y[:, j][:, None] - p_means[:, :, j])
+        pick = rng.integers(0, means.shape[1], size)
+        return np.transpose(moved[:, pick, :], (1, 0, 2))

@@ -3,16 +3,18 @@
 Surrogates see standardized targets whatever the objective's range: a loss
 column (to minimize, NaN where the trial failed) goes through
 
-1. scaling, one of :data:`SCALINGS`:
+1. scaling, one of :data:`SCALINGS` (step 2 comes first for ``"minmax"``):
 
    * ``"minmax"``: ``(y - min) / (max - min)``;
-   * ``"log"``: ``log(y - min + delta)`` with ``delta`` a small fraction of the
-     spread, for losses spanning orders of magnitude;
+   * ``"log"``: ``log(y - min + delta)`` with ``delta`` a tenth of the median
+     of ``y - min``, for losses spanning orders of magnitude;
    * ``"quantile"``: normal scores of the ranks (ties share their mean rank),
      immune to any monotone distortion and to extreme values;
 
 2. clipping of the bad tail: values above ``q75 + clip * IQR`` are set to that
-   bound (so a few disastrous trials do not flatten the model elsewhere);
+   bound, so a few disastrous trials do not flatten the model elsewhere (on
+   the raw values for ``"minmax"``, on the logarithms for ``"log"``; ranks need
+   none);
 3. standardization to mean 0 and standard deviation 1 (all-equal values give
    zeros);
 4. imputation of the failed rows, per :data:`IMPUTATIONS`: ``"worst"`` (the
@@ -55,10 +57,24 @@ def _scale(y: np.ndarray, scaling: str) -> np.ndarray:
     if scaling == "minmax":
         return (y - lo) / spread
     if scaling == "log":
-        return np.log((y - lo) / spread + 1e-3)
+        gap = y - lo
+        typical = float(np.median(gap))
+        return np.log(gap + 0.1 * (typical if typical > 0 else spread))
     from scipy.special import ndtri
 
     return ndtri((_ranks(y) + 0.5) / len(y))
+
+
+def _clip(z: np.ndarray, clip: float | None) -> np.ndarray:
+    """``z`` with values above ``q75 + clip * IQR`` lowered to that bound."""
+    if clip is None or len(z) < 4:
+        return z
+    q25, q75 = np.percentile(z, [25, 75])
+    if not q75 > q25:
+        return z
+    with np.errstate(over="ignore"):
+        bound = q75 + clip * (q75 - q25)
+    return np.minimum(z, bound) if np.isfinite(bound) else z
 
 
 def scale_losses(
@@ -80,13 +96,15 @@ def scale_losses(
     ok = np.isfinite(y)
     out = np.full(y.shape, np.nan)
     if ok.any():
-        z = _scale(y[ok], scaling)
-        if clip is not None and len(z) >= 4:
-            q25, q75 = np.percentile(z, [25, 75])
-            if q75 > q25:
-                z = np.minimum(z, q75 + clip * (q75 - q25))
+        z = y[ok]
+        if scaling == "minmax":  # clip the raw values, which minmax then spreads evenly
+            z = _clip(z, clip)
+        z = _scale(z, scaling)
+        if scaling == "log":
+            z = _clip(z, clip)
         sd = float(np.std(z))
-        z = (z - float(np.mean(z))) / sd if sd > 1e-12 else np.zeros_like(z)
+        scale = max(1.0, float(np.max(np.abs(z))))
+        z = (z - float(np.mean(z))) / sd if sd > 1e-12 * scale else np.zeros_like(z)
         out[ok] = z
         worst = float(np.max(z))
     else:
