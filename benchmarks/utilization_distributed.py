@@ -186,7 +186,7 @@ def child_deephyper(method: str, seconds: float, seed: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="hh-bench-") as tmp:
         search = RandomSearch(problem, random_state=seed, log_dir=tmp)
         t_call = time.time()
-        df = search.search(evaluator, timeout=seconds + 1.0)
+        df = search.search(evaluator, timeout=int(math.ceil(seconds + 1.0)))
         t_end = time.time()
     intervals = []
     if df is not None and "m:t0" in df:

@@ -272,12 +272,14 @@ class _HubControl:
     def __init__(self, hub: Any, trial_id: int) -> None:
         self.hub, self.trial_id = hub, trial_id
         self.level = NONE
-        self.ref = hub.wait.remote(trial_id, NONE)
+        self.ref: Any = None  # the pending call, made on the first check
         self.checked = 0.0
 
     def _check(self) -> int:
         import ray
 
+        if self.ref is None:
+            self.ref = self.hub.wait.remote(self.trial_id, NONE)
         now = time.monotonic()
         if self.level < KILL and now - self.checked > 0.01:
             self.checked = now
@@ -319,4 +321,5 @@ def _ray_trial(
             isolate=isolate, grace=grace, forward=forward, env=env,
         )  # fmt: skip
     finally:
-        hub.release.remote(trial_id)
+        if control.ref is not None:  # wake the pending call
+            hub.release.remote(trial_id)
