@@ -8,9 +8,34 @@ from hyperhive.testing.optimizer_contract import OptimizerContract
 
 class TestBOTrees(OptimizerContract):
     def make_optimizer(self, seed):
-        return BO(seed=seed, surrogate="et", n_initial=4, n_trees=8, n_candidates=64)
+        return BO(
+            seed=seed, surrogate="et", n_initial=4, n_trees=8, n_candidates=64, refit_fraction=0.3
+        )
 
 
 class TestBOGaussianProcess(OptimizerContract):
     def make_optimizer(self, seed):
-        return BO(seed=seed, surrogate="gp", n_initial=4, n_candidates=64, acquisition="ei")
+        return BO(
+            seed=seed,
+            surrogate="gp",
+            n_initial=4,
+            n_candidates=64,
+            acquisition="ei",
+            refit_fraction=0.3,
+        )
+
+
+class TestBOForestThompson(OptimizerContract):
+    def make_optimizer(self, seed):
+        return BO(
+            seed=seed,
+            surrogate="rf",
+            acquisition="ts",
+            liar="qucb",
+            scaling="log",
+            n_initial=3,
+            n_trees=8,
+            n_candidates=64,
+            refit_fraction=0.5,
+            onehot=False,
+        )

@@ -72,7 +72,7 @@ class Observations:
         self.cons = np.zeros((0, 0))
         self.configs: list[Mapping[str, Any]] = []
         self.n_prior = 0
-        self._cache: dict[int, Targets] = {}
+        self._cache: dict[tuple[int, str], Targets] = {}
 
     def __len__(self) -> int:
         return len(self.loss)
@@ -120,10 +120,16 @@ class Observations:
         bound = bound_constraints(self.loss[:n], self.bounds, self.directions)
         return np.concatenate([user, bound], axis=1)
 
-    def targets(self, n: int | None = None) -> Targets:
-        """Features and standardized targets of the first ``n`` rows (all by default)."""
+    def targets(self, n: int | None = None, scaling: str | None = None) -> Targets:
+        """Features and standardized targets of the first ``n`` rows (all by default).
+
+        Args:
+            n: How many rows.
+            scaling: Overrides the objective scaling given to the constructor.
+        """
         n = len(self) if n is None else min(n, len(self))
-        hit = self._cache.get(n)
+        scaling = scaling or self.scaling
+        hit = self._cache.get((n, scaling))
         if hit is not None:
             return hit
         loss = self.loss[:n]
@@ -134,7 +140,7 @@ class Observations:
         feasible = observed & met
         keep = np.ones(n, dtype=bool) if self.impute != "ignore" else observed
         cols = [
-            scale_losses(loss[keep, j], self.scaling, self.clip, self.impute) for j in range(self.k)
+            scale_losses(loss[keep, j], scaling, self.clip, self.impute) for j in range(self.k)
         ]
         z = np.stack(cols, axis=1) if cols else np.zeros((int(keep.sum()), 0))
         if cons.shape[1]:
@@ -149,5 +155,5 @@ class Observations:
         )
         if len(self._cache) > 4:
             self._cache.clear()
-        self._cache[n] = out
+        self._cache[(n, scaling)] = out
         return out

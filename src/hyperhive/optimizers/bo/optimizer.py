@@ -123,7 +123,8 @@ class BO(Optimizer):
             :class:`~hyperhive.optimizers.bo.acquisition.KappaSchedule`).
         xi: Margin of improvement of EI and PI, in standardized units.
         epistemic_only: Use only the epistemic part of the predictive variance.
-        scaling: Objective scaling, ``"quantile"``, ``"minmax"`` or ``"log"``.
+        scaling: Objective scaling, ``"quantile"``, ``"minmax"`` or ``"log"``, or
+            ``"auto"``: minmax for the GP, quantile for trees (best by benchmark).
         failed: Targets of failed and timed-out trials: ``"worst"``, ``"mean"``
             or ``"ignore"``.
         clip: Bad-tail clipping in interquartile ranges (None: no clipping).
@@ -158,7 +159,7 @@ class BO(Optimizer):
         kappa_schedule: str = "constant",
         xi: float = 0.01,
         epistemic_only: bool = False,
-        scaling: str = "quantile",
+        scaling: str = "auto",
         failed: str = "worst",
         clip: float | None = 3.0,
         objective_bounds: Sequence[float | None] | None = None,
@@ -174,7 +175,7 @@ class BO(Optimizer):
         _choice("surrogate", surrogate, SURROGATES, Surrogate)
         _choice("acquisition", acquisition, acq.ACQUISITIONS)
         _choice("liar", liar, LIARS)
-        _choice("scaling", scaling, SCALINGS)
+        _choice("scaling", scaling, ("auto", *SCALINGS))
         _choice("failed", failed, IMPUTATIONS)
         _choice("incumbent", incumbent, INCUMBENTS)
         for label, value, low in (
@@ -230,7 +231,7 @@ class BO(Optimizer):
         self._design = QMC(method="sobol", n_points=max(self.design_size, 1), then=None)
         self._design.setup(space, self.directions, seed=self._derived_seed(_DESIGN_STREAM))
         self.data = Observations(
-            k, self.directions, self.objective_bounds, self.scaling, self.clip, self.failed
+            k, self.directions, self.objective_bounds, "quantile", self.clip, self.failed
         )
         self._seen: set[Hashable] = set()
         self._keys: set[bytes] = set()
@@ -384,8 +385,11 @@ class BO(Optimizer):
         n = len(self.data)
         m = self._fit_size(n)
         name = self._surrogate_name(m)
+        scaling = self.scaling
+        if scaling == "auto":
+            scaling = "minmax" if name == "gp" else "quantile"
         if self._model is None or self._model_at != (m, name):
-            fit_on = self.data.targets(m)
+            fit_on = self.data.targets(m, scaling)
             model = (
                 self.surrogate
                 if isinstance(self.surrogate, Surrogate)
@@ -395,7 +399,7 @@ class BO(Optimizer):
             keep = _fit_rows(fit_on, cap)
             model.fit(fit_on.x[keep], fit_on.z[keep], self.derive_rng(_FIT_STREAM, m))
             self._model, self._model_at, self._conditioned_on = model, (m, name), -1
-        data = self.data.targets(n)
+        data = self.data.targets(n, scaling)
         if self._conditioned_on != n:
             self._model.condition(data.x, data.z)
             self._conditioned_on = n
@@ -435,11 +439,11 @@ class BO(Optimizer):
                 settings=self.settings_,
                 sobol=self._sobol,
             )
-            if row is None:  # every candidate taken: a nearly exhausted space
+            config = self.codec.to_configs(row)[0] if row is not None else None
+            if config is None or not space.is_valid(config):
+                # every candidate taken (a nearly exhausted space): a fresh random one
                 taken = keys_of(others) | keys_of(out)
                 config = sample_unique(space, 1, self.rng, self._seen, taken)[0]
-            else:
-                config = self.codec.to_configs(row)[0]
             out.append(config)
             excluded.update(self.codec.config_keys([config]))
             if self.liar in ("min", "mean", "max") and j < q - 1:
