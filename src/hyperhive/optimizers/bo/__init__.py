@@ -11,7 +11,8 @@ Surrogate names: ``"auto"`` (GP, then trees past ``gp_max_points``), ``"gp"``,
 liars: ``"min"``, ``"mean"``, ``"max"``, ``"qucb"``, None.
 """
 
-from hyperhive.optimizers.bo.optimizer import BO, initial_design_size, make_surrogate
+from hyperhive.optimizers.bo.design import initial_design_size
+from hyperhive.optimizers.bo.optimizer import BO, make_surrogate
 from hyperhive.optimizers.bo.surrogates import Prediction, Surrogate, TreeEnsemble
 
 __all__ = ["BO", "Prediction", "Surrogate", "TreeEnsemble", "initial_design_size", "make_surrogate"]

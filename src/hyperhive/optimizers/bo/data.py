@@ -139,9 +139,7 @@ class Observations:
             met = np.where(np.isnan(cons), True, cons <= 0).all(axis=1)
         feasible = observed & met
         keep = np.ones(n, dtype=bool) if self.impute != "ignore" else observed
-        cols = [
-            scale_losses(loss[keep, j], scaling, self.clip, self.impute) for j in range(self.k)
-        ]
+        cols = [scale_losses(loss[keep, j], scaling, self.clip, self.impute) for j in range(self.k)]
         z = np.stack(cols, axis=1) if cols else np.zeros((int(keep.sum()), 0))
         if cons.shape[1]:
             z = np.concatenate([z, scale_constraints(cons[keep])], axis=1)

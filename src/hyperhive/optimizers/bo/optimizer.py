@@ -15,13 +15,14 @@ from hyperhive.optimizers.bo import acquisition as acq
 from hyperhive.optimizers.bo.candidates import CandidateSettings, maximize
 from hyperhive.optimizers.bo.codec import Codec, Rows
 from hyperhive.optimizers.bo.data import Observations, Targets
-from hyperhive.optimizers.bo.multi import chebyshev, probability_feasible, random_weights
+from hyperhive.optimizers.bo.design import Design, initial_design_size
+from hyperhive.optimizers.bo.multi import random_weights
+from hyperhive.optimizers.bo.scoring import best_rows, lie_values, make_scorer
 from hyperhive.optimizers.bo.surrogates import Surrogate
 from hyperhive.optimizers.bo.transform import IMPUTATIONS, SCALINGS
-from hyperhive.optimizers.qmc import QMC
 from hyperhive.trial import Trial, TrialStatus
 
-__all__ = ["BO", "LIARS", "SURROGATES", "initial_design_size", "make_surrogate"]
+__all__ = ["BO", "LIARS", "SURROGATES", "make_surrogate"]
 
 SURROGATES = ("auto", "gp", "et", "rf")
 LIARS = ("min", "mean", "max", "qucb", None)
@@ -29,13 +30,9 @@ INCUMBENTS = ("best", "mean")
 
 # Spawn-key tags of the random streams (the base class uses 0 and 1, QMC 10-12).
 _DESIGN_STREAM = 20
-_REPAIR_STREAM = 21
+_REPAIR_STREAM = 21  # also used by design.py, with the same meaning
 _FIT_STREAM = 22
-_SOBOL_STREAM = 23
-_WARM_STREAM = 24
 
-#: Draws of the posterior used to scalarize several objectives.
-_N_DRAWS = 32
 #: Incumbents mutated by the local search.
 _N_ANCHORS = 5
 #: Default cap on the rows a surrogate is fitted on (it is conditioned on all).
@@ -52,16 +49,6 @@ def _fit_rows(data: Targets, cap: int) -> np.ndarray:
     best = np.argsort(np.where(data.observed, z, np.inf), kind="stable")[: cap // 4]
     recent = np.setdiff1d(np.arange(n), best)[-(cap - len(best)) :]
     return np.sort(np.concatenate([best, recent]))
-
-
-def initial_design_size(dim: int) -> int:
-    """Default size of the quasi-random initial design for ``dim`` varying parameters.
-
-    ``dim + 3`` points, at least 6 and at most 24: a model can only be fitted
-    once every parameter has varied, and every point spent on the design is one
-    not spent on the model.
-    """
-    return int(min(max(dim + 3, 6), 24))
 
 
 def make_surrogate(name: str, n_trees: int = 32) -> Surrogate:
@@ -228,8 +215,9 @@ class BO(Optimizer):
         self.design_size = (
             initial_design_size(varying) if self.n_initial is None else self.n_initial
         )
-        self._design = QMC(method="sobol", n_points=max(self.design_size, 1), then=None)
-        self._design.setup(space, self.directions, seed=self._derived_seed(_DESIGN_STREAM))
+        self._design = Design(
+            space, self.codec, self._derived_seed(_DESIGN_STREAM), self.design_size, self.derive_rng
+        )
         self.data = Observations(
             k, self.directions, self.objective_bounds, "quantile", self.clip, self.failed
         )
@@ -280,13 +268,17 @@ class BO(Optimizer):
         start = self.position(pending)
         n_warm = self._n_warm()
         end_design = n_warm + max(0, self.design_size - self.data.n_prior)
+        taken = keys_of(t.config for t in pending)
         w = max(0, min(start + n, n_warm) - start)
-        out = self._warm_points(start, w, pending)
+        out = []
+        if w:
+            excluded = self._keys | set(self.codec.config_keys([t.config for t in pending]))
+            out = self._design.around(start, w, self._warm_bases(), excluded, self._seen, taken)
         d = max(0, min(start + n, end_design) - (start + w))
-        out += self._design_points(start + w - n_warm, d, pending, taken_extra=out)
+        out += self._design.sobol(start + w - n_warm, d, self._seen, taken)
         rest = n - w - d
         if rest and not self._model_ready():
-            out += self._design_points(start + w + d - n_warm, rest, pending, taken_extra=out)
+            out += self._design.sobol(start + w + d - n_warm, rest, self._seen, taken)
         elif rest:
             with _one_thread():
                 out += self._propose(rest, pending, out, start + w + d)
@@ -297,13 +289,8 @@ class BO(Optimizer):
         observed = int(np.isfinite(self.data.loss[: self.data.n_prior]).all(axis=1).sum())
         return min(max(1, self.design_size // 2), observed)
 
-    def _warm_points(self, start: int, n: int, pending: list[Trial]) -> list[dict[str, Any]]:
-        """Small moves around the best warm-start trials (the ``i``-th best for position ``i``)."""
-        if n <= 0:
-            return []
-        space = self.space
-        if space is None:  # pragma: no cover
-            raise RuntimeError("BO used before setup()")
+    def _warm_bases(self) -> list[dict[str, Any]]:
+        """Observed warm-start configurations, best first (feasible first; rank sums)."""
         p = self.data.n_prior
         loss = self.data.loss[:p]
         ok = np.isfinite(loss).all(axis=1)
@@ -311,54 +298,10 @@ class BO(Optimizer):
         cons = self.data.constraint_values(p)
         infeasible = (np.nan_to_num(cons, nan=0.0) > 0).any(axis=1)
         order = np.lexsort((ranks.sum(axis=1), infeasible, ~ok))[: max(int(ok.sum()), 1)]
-        excluded = self._keys | set(self.codec.config_keys([t.config for t in pending]))
-        out: list[dict[str, Any]] = []
-        for i in range(start, start + n):
-            rng = self.derive_rng(_WARM_STREAM, i)
-            base = self.codec.from_configs([self.data.configs[int(order[i % len(order)])]], rng)
-            config = None
-            for _ in range(16):
-                row = self.codec.mutate(base, rng, np.array([0.05]))
-                key = self.codec.keys(row)[0]
-                if self.codec.allowed(row)[0] and key not in excluded:
-                    config = self.codec.to_configs(row)[0]
-                    excluded.add(key)
-                    break
-            if config is None:
-                taken = keys_of(t.config for t in pending) | keys_of(out)
-                config = sample_unique(space, 1, rng, self._seen, taken)[0]
-            out.append(config)
-        return out
+        return [self.data.configs[int(i)] for i in order]
 
     def _model_ready(self) -> bool:
         return self.codec.width > 0 and self.data.n_observed >= 2
-
-    def _design_points(
-        self,
-        start: int,
-        n: int,
-        pending: list[Trial],
-        taken_extra: Sequence[dict[str, Any]] = (),
-    ) -> list[dict[str, Any]]:
-        """Design points ``start`` to ``start + n - 1``, repaired when taken or forbidden."""
-        if n <= 0:
-            return []
-        space = self.space
-        if space is None:  # pragma: no cover
-            raise RuntimeError("BO used before setup()")
-        taken = keys_of(t.config for t in pending) | keys_of(taken_extra)
-        if not space.names:
-            return sample_unique(space, n, self.rng, self._seen, taken)
-        out = []
-        for i, config in enumerate(space.from_unit(self._design.design(start, start + n)), start):
-            key = config_key(config)
-            if key in self._seen or key in taken or not space.is_valid(config):
-                rng = self.derive_rng(_REPAIR_STREAM, i)
-                config = sample_unique(space, 1, rng, self._seen, taken)[0]
-            else:
-                taken.add(key)
-            out.append(config)
-        return out
 
     # -- the model ---------------------------------------------------------------
     def _fit_size(self, n: int) -> int:
@@ -416,10 +359,13 @@ class BO(Optimizer):
         k = data.n_objectives
         others = [c for c in (*[t.config for t in pending], *earlier) if space.is_valid(c)]
         excluded = self._keys | set(self.codec.config_keys(others))
-        if others and self.liar in ("min", "mean", "max"):
-            model = model.fantasize(self._features(others), self._lie(data, len(others)))
+        lying = self.liar in ("min", "mean", "max")
+        if others and lying:
+            model = model.fantasize(
+                self._features(others), lie_values(data, str(self.liar), len(others))
+            )
         if self._sobol is None:
-            self._sobol = self._design.design(0, 1024) if space.names else None
+            self._sobol = self._design.unit(0, 1024) if space.names else None
         out: list[dict[str, Any]] = []
         for j in range(q):
             t = pos + j - self.design_size
@@ -428,8 +374,16 @@ class BO(Optimizer):
                 kappa = float(self.rng.exponential(kappa))
             weights = random_weights(k, self.rng) if k > 1 else np.ones(1)
             anchors = self._anchors(data, weights)
-            draw_seed = int(self.rng.integers(2**63 - 1))
-            score = self._scorer(model, data, weights, kappa, draw_seed)
+            score = make_scorer(
+                model,
+                data,
+                acquisition=self.acquisition,
+                weights=weights,
+                kappa=kappa,
+                xi=self.xi,
+                epistemic_only=self.epistemic_only,
+                draw_seed=int(self.rng.integers(2**63 - 1)),
+            )
             row = maximize(
                 self.codec,
                 score,
@@ -446,87 +400,26 @@ class BO(Optimizer):
                 config = sample_unique(space, 1, self.rng, self._seen, taken)[0]
             out.append(config)
             excluded.update(self.codec.config_keys([config]))
-            if self.liar in ("min", "mean", "max") and j < q - 1:
-                model = model.fantasize(self._features([config]), self._lie(data, 1))
+            if lying and j < q - 1:
+                model = model.fantasize(
+                    self._features([config]), lie_values(data, str(self.liar), 1)
+                )
         return out
 
     def _features(self, configs: Sequence[dict[str, Any]]) -> np.ndarray:
         return self.codec.features(self.codec.exact(configs))
 
-    def _lie(self, data: Targets, count: int) -> np.ndarray:
-        """Constant-liar targets for ``count`` pending points."""
-        k = data.n_objectives
-        z = data.z[data.observed] if data.observed.any() else data.z
-        fn = {"min": np.min, "mean": np.mean, "max": np.max}[str(self.liar)]
-        lie = np.concatenate([fn(z[:, :k], axis=0), np.mean(z[:, k:], axis=0)])
-        return np.tile(lie, (count, 1))
-
     def _anchors(self, data: Targets, weights: np.ndarray) -> Rows | None:
-        """The best observed configurations (feasible ones first; by ``weights`` if several)."""
+        """The best observed configurations, as rows for the local search (cached)."""
         if not data.observed.any():
             return None
-        k = data.n_objectives
-        z = data.z[:, :k]
-        if k > 1:
-            score = chebyshev(z, weights, z[data.observed].min(axis=0))
-        else:
-            score = z[:, 0]
-        score = np.where(data.observed, score, np.inf) + np.where(data.feasible, 0.0, 1e6)
-        best = np.argsort(score, kind="stable")[:_N_ANCHORS]
-        key = tuple(int(i) for i in best)
-        if self._anchor_cache is None or self._anchor_cache[0] != (len(self.data), key):
+        best = best_rows(data, weights, _N_ANCHORS)
+        key = (len(self.data), tuple(int(i) for i in best))
+        if self._anchor_cache is None or self._anchor_cache[0] != key:
             configs = [self.data.configs[int(data.rows[i])] for i in best]
             rows = self.codec.from_configs(configs, self.derive_rng(_REPAIR_STREAM, 1))
-            self._anchor_cache = ((len(self.data), key), rows)
+            self._anchor_cache = (key, rows)
         return self._anchor_cache[1]
-
-    def _scorer(
-        self, model: Surrogate, data: Targets, weights: np.ndarray, kappa: float, draw_seed: int
-    ) -> Any:
-        """The utility of candidates' features for one proposal."""
-        k = data.n_objectives
-        has_cons = data.z.shape[1] > k
-        ref = data.observed & data.feasible if data.feasible.any() else data.observed
-        z_obj = data.z[:, :k]
-        if k > 1:
-            ideal = z_obj[data.observed].min(axis=0) if data.observed.any() else np.zeros(k)
-            observed_scalar = chebyshev(z_obj, weights, ideal)
-        else:
-            ideal = np.zeros(1)
-            observed_scalar = z_obj[:, 0]
-        best = float(observed_scalar[ref].min()) if ref.any() else 0.0
-        shift = float(np.max(observed_scalar)) + 1.0 if len(observed_scalar) else 1.0
-        any_feasible = bool(data.feasible.any())
-
-        def score(x: np.ndarray) -> np.ndarray:
-            pred = model.predict(x)
-            std = pred.std(self.epistemic_only)
-            draw = None
-            if k == 1:
-                mean, sd = pred.mean[:, 0], std[:, 0]
-                if self.acquisition == "ts":
-                    draw = model.sample(x, np.random.default_rng(draw_seed), 1)[0][:, 0]
-            else:
-                draws = model.sample(x, np.random.default_rng(draw_seed), _N_DRAWS)[..., :k]
-                scal = chebyshev(draws, weights, ideal)
-                mean, sd = scal.mean(axis=0), scal.std(axis=0)
-                if not self.epistemic_only:
-                    noise = (weights**2 * pred.aleatoric[:, :k]).sum(axis=1)
-                    sd = np.sqrt(sd**2 + noise)
-                draw = scal[0]
-            u = acq.utility(
-                self.acquisition, mean, sd, best=best, kappa=kappa, xi=self.xi, draw=draw
-            )
-            if not has_cons:
-                return u
-            pof = probability_feasible(pred.mean[:, k:], std[:, k:])
-            if not any_feasible:
-                return pof
-            if self.acquisition in ("ucb", "ts"):
-                u = np.maximum(u + shift, 0.0)
-            return u * pof
-
-        return score
 
     # -- reporting ---------------------------------------------------------------
     def incumbent(self) -> Trial | None:
