@@ -124,7 +124,7 @@ def test_registry_settings_and_bad_arguments():
     opt = get_optimizer("agebo", seed=2)
     assert isinstance(opt, AgEBO) and opt.replay_deterministic
     s = opt.settings()
-    assert s["name"] == "agebo" and s["hp_optimizer"] == "bo" and s["population_size"] == 20
+    assert s["name"] == "agebo" and s["hp_optimizer"] == "bo" and s["population_size"] == 30
     inst = AgEBO(hp_optimizer=RandomSearch(seed=5))
     assert inst.settings()["hp_optimizer"] == {"name": "random"}
     with pytest.raises(ValueError):

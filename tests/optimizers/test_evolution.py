@@ -191,9 +191,9 @@ def test_multi_objective_search_moves_towards_the_front():
 def test_registry_and_settings():
     opt = get_optimizer("evolution", seed=3)
     assert isinstance(opt, RegularizedEvolution)
-    assert (opt.population_size, opt.sample_size) == (20, 5)
+    assert (opt.population_size, opt.sample_size) == (30, 10)
     s = opt.settings()
-    assert s["name"] == "evolution" and s["population_size"] == 20 and s["sample_size"] == 5
+    assert s["name"] == "evolution" and s["population_size"] == 30 and s["sample_size"] == 10
 
 
 @pytest.mark.parametrize(

@@ -103,8 +103,8 @@ class AgEBO(Optimizer):
     Args:
         seed: Seed of the search; None for a fresh one.
         hp_params: Names of the hyperparameters; None for the default split.
-        population_size: Population of the evolution (default 20).
-        sample_size: Tournament size of the evolution (default 5).
+        population_size: Population of the evolution (default 30).
+        sample_size: Tournament size of the evolution (default 10).
         n_initial: Random architectures before the first child (default
             ``population_size``).
         mutation_k: Architecture choices changed per mutation (default 1).
@@ -122,8 +122,8 @@ class AgEBO(Optimizer):
         self,
         seed: int | None = None,
         hp_params: Sequence[str] | None = None,
-        population_size: int = 20,
-        sample_size: int = 5,
+        population_size: int = 30,
+        sample_size: int = 10,
         n_initial: int | None = None,
         mutation_k: int = 1,
         hp_optimizer: str | Optimizer = "bo",
