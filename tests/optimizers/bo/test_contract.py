@@ -9,7 +9,13 @@ from hyperhive.testing.optimizer_contract import OptimizerContract
 class TestBOTrees(OptimizerContract):
     def make_optimizer(self, seed):
         return BO(
-            seed=seed, surrogate="et", n_initial=4, n_trees=8, n_candidates=64, refit_fraction=0.3
+            seed=seed,
+            surrogate="et",
+            liar="believer",
+            n_initial=4,
+            n_trees=8,
+            n_candidates=64,
+            refit_fraction=0.3,
         )
 
 

@@ -25,7 +25,7 @@ from hyperhive.trial import Trial, TrialStatus
 __all__ = ["BO", "LIARS", "SURROGATES", "make_surrogate"]
 
 SURROGATES = ("auto", "gp", "et", "rf")
-LIARS = ("min", "mean", "max", "qucb", None)
+LIARS = ("min", "mean", "max", "believer", "qucb", None)
 INCUMBENTS = ("best", "mean")
 
 # Spawn-key tags of the random streams (the base class uses 0 and 1, QMC 10-12).
@@ -102,8 +102,11 @@ class BO(Optimizer):
         acquisition: ``"ucb"``, ``"ei"``, ``"pi"`` or ``"ts"`` (Thompson sampling).
         liar: How pending trials count: ``"min"``, ``"mean"`` or ``"max"`` (a
             constant lie at the min/mean/max of the observed targets, added to
-            the model without refit), ``"qucb"`` (no lie; each pending slot draws
-            its own UCB weight from an exponential distribution), or None.
+            the model without refit), ``"believer"`` (the lie is the model's own
+            prediction: only the uncertainty there shrinks), ``"qucb"`` (no
+            lie; each proposal made while others are pending draws its own UCB
+            weight from an exponential distribution), or None (pending
+            configurations are only excluded).
         n_initial: Size of the initial design; None for :func:`initial_design_size`.
         kappa: Exploration weight of UCB.
         kappa_schedule: ``"constant"``, ``"decay"`` or ``"periodic"`` (see
@@ -359,11 +362,9 @@ class BO(Optimizer):
         k = data.n_objectives
         others = [c for c in (*[t.config for t in pending], *earlier) if space.is_valid(c)]
         excluded = self._keys | set(self.codec.config_keys(others))
-        lying = self.liar in ("min", "mean", "max")
+        lying = self.liar in ("min", "mean", "max", "believer")
         if others and lying:
-            model = model.fantasize(
-                self._features(others), lie_values(data, str(self.liar), len(others))
-            )
+            model = self._fantasize(model, data, self._features(others))
         if self._sobol is None:
             self._sobol = self._design.unit(0, 1024) if space.names else None
         out: list[dict[str, Any]] = []
@@ -401,13 +402,17 @@ class BO(Optimizer):
             out.append(config)
             excluded.update(self.codec.config_keys([config]))
             if lying and j < q - 1:
-                model = model.fantasize(
-                    self._features([config]), lie_values(data, str(self.liar), 1)
-                )
+                model = self._fantasize(model, data, self._features([config]))
         return out
 
     def _features(self, configs: Sequence[dict[str, Any]]) -> np.ndarray:
         return self.codec.features(self.codec.exact(configs))
+
+    def _fantasize(self, model: Surrogate, data: Targets, x: np.ndarray) -> Surrogate:
+        """``model`` told that the points ``x`` have the liar's values."""
+        if self.liar == "believer":
+            return model.fantasize(x, model.predict(x).mean)
+        return model.fantasize(x, lie_values(data, str(self.liar), len(x)))
 
     def _anchors(self, data: Targets, weights: np.ndarray) -> Rows | None:
         """The best observed configurations, as rows for the local search (cached)."""
