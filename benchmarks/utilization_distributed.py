@@ -11,7 +11,11 @@ before the window opens; the window opens when the search is called.
 
 Configurations:
 
-* ``dask``: ``hh.executors.Dask`` on a ``LocalCluster(n_workers=8, threads_per_worker=1)``
+* ``dask``: ``hh.executors.Dask`` on a scheduler and 8 single-threaded workers started
+  as separate processes (``dask scheduler``, ``dask worker --nworkers 8 --nthreads 1``),
+  as in a cluster job
+* ``dask-local``: the same on a ``LocalCluster(n_workers=8, threads_per_worker=1)``
+  (its scheduler runs in the driver's process, as with ``executor="dask"``)
 * ``ray``: ``hh.executors.Ray`` on ``ray.init(num_cpus=8)``
 * ``mpi``: ``hh.executors.MPI`` under ``mpirun -n 9 python -m mpi4py.futures`` (this
   script runs itself that way)
@@ -39,7 +43,7 @@ from typing import Any
 
 WORKERS = 8
 HERE = Path(__file__).resolve().parent
-CONFIGS = ["dask", "ray", "mpi", "deephyper-ray", "deephyper-process"]
+CONFIGS = ["dask", "dask-local", "ray", "mpi", "deephyper-ray", "deephyper-process"]
 
 _H6_ALPHA = (1.0, 1.2, 3.0, 3.2)
 _H6_A = (
@@ -118,17 +122,55 @@ def hyperhive_search(executor: Any, seconds: float, seed: int) -> dict[str, Any]
     }
 
 
-def child_dask(seconds: float, seed: int) -> dict[str, Any]:
+def child_dask_local(seconds: float, seed: int) -> dict[str, Any]:
+    import dask
     from distributed import Client, LocalCluster
 
     import hyperhive as hh
 
-    with LocalCluster(
+    with dask.config.set({"distributed.worker.profile.enabled": False}), LocalCluster(
         n_workers=WORKERS, threads_per_worker=1, dashboard_address=None, memory_limit=0
     ) as cluster:
         with Client(cluster, set_as_default=False) as client:
             client.run(_warm)
         return hyperhive_search(hh.executors.Dask(address=cluster), seconds, seed)
+
+
+def child_dask(seconds: float, seed: int) -> dict[str, Any]:
+    """A scheduler and 8 single-threaded workers as separate processes (a cluster job)."""
+    from distributed import Client
+
+    import hyperhive as hh
+
+    with tempfile.TemporaryDirectory(prefix="hh-bench-") as tmp:
+        sched = os.path.join(tmp, "scheduler.json")
+        cli = [sys.executable, "-m"]
+        env = {**os.environ, "DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED": "False"}
+        procs = [
+            subprocess.Popen(
+                [*cli, "distributed.cli.dask_scheduler", "--port", "0", "--no-dashboard",
+                 "--scheduler-file", sched],
+                stderr=subprocess.DEVNULL,
+            ),
+            subprocess.Popen(
+                [*cli, "distributed.cli.dask_worker", "--scheduler-file", sched, "--nworkers",
+                 str(WORKERS), "--nthreads", "1", "--memory-limit", "0", "--no-dashboard",
+                 "--local-directory", tmp],
+                stderr=subprocess.DEVNULL, env=env,
+            ),
+        ]  # fmt: skip
+        try:
+            while not os.path.exists(sched):
+                time.sleep(0.1)
+            with Client(scheduler_file=sched, set_as_default=False) as client:
+                client.wait_for_workers(WORKERS, timeout=120)
+                client.run(_warm)
+                address = client.scheduler.address
+            return hyperhive_search(hh.executors.Dask(address=address), seconds, seed)
+        finally:
+            for proc in reversed(procs):
+                proc.terminate()
+                proc.wait(60)
 
 
 def child_ray(seconds: float, seed: int) -> dict[str, Any]:
@@ -206,6 +248,8 @@ def _warm_deephyper(_: int = 0) -> int:
 def child(name: str, seconds: float, seed: int) -> None:
     if name == "dask":
         raw = child_dask(seconds, seed)
+    elif name == "dask-local":
+        raw = child_dask_local(seconds, seed)
     elif name == "ray":
         raw = child_ray(seconds, seed)
     elif name == "mpi":
