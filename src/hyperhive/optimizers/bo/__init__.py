@@ -1,14 +1,28 @@
-"""Asynchronous Bayesian optimization (``optimizer="bo"``).
+"""Asynchronous Bayesian optimization (``optimizer="bo"``, and what ``"auto"`` runs).
 
-Build variants through the constructor of :class:`BO`::
+Variants are built through the constructor of :class:`BO` (all options have
+defaults chosen by benchmark; see its docstring)::
 
+    BO()                                     # the default (= optimizer="auto")
+    BO(surrogate="gp")                       # Gaussian process throughout
     BO(surrogate="et")                       # extremely randomized trees throughout
-    BO(surrogate="gp", acquisition="ei")     # Gaussian process with expected improvement
-    BO(liar="qucb", kappa_schedule="periodic")
+    BO(surrogate="rf", acquisition="ts")     # random forest, Thompson sampling
+    BO(acquisition="ei", liar="believer")    # EI, kriging-believer batches
+    BO(objective_bounds=[None, 0.9])         # second objective must reach 0.9
 
-Surrogate names: ``"auto"`` (GP, then trees past ``gp_max_points``), ``"gp"``,
-``"et"``, ``"rf"``; acquisitions: ``"ucb"``, ``"ei"``, ``"pi"``, ``"ts"``;
-liars: ``"min"``, ``"mean"``, ``"max"``, ``"qucb"``, None.
+Names: surrogates ``"auto"`` (GP up to ``gp_max_points`` observations, trees
+after), ``"gp"``, ``"et"``, ``"rf"`` (or a :class:`Surrogate` instance);
+acquisitions ``"ucb"``, ``"ei"``, ``"pi"``, ``"ts"``; liars ``"qucb"``,
+``"believer"``, ``"min"``, ``"mean"``, ``"max"``, None; scalings ``"auto"``,
+``"minmax"``, ``"log"``, ``"quantile"``; failed trials ``"worst"``,
+``"mean"``, ``"ignore"``; UCB schedules ``"constant"``, ``"decay"``,
+``"periodic"``.
+
+Modules: :mod:`.codec` (vectorized candidates), :mod:`.surrogates` and
+:mod:`.gp` (models), :mod:`.acquisition`, :mod:`.candidates` (acquisition
+optimization), :mod:`.transform` (targets), :mod:`.multi` (several
+objectives, constraints), :mod:`.design` (initial designs), :mod:`.scoring`,
+:mod:`.data`, :mod:`.optimizer`.
 """
 
 from hyperhive.optimizers.bo.design import initial_design_size

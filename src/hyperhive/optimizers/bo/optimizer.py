@@ -105,7 +105,9 @@ class BO(Optimizer):
             the model without refit), ``"believer"`` (the lie is the model's own
             prediction: only the uncertainty there shrinks), ``"qucb"`` (no
             lie; each proposal made while others are pending draws its own UCB
-            weight from an exponential distribution), or None (pending
+            weight from an exponential distribution of mean ``kappa``: the
+            default, best in asynchronous benchmarks; with another acquisition
+            it only excludes pending configurations), or None (pending
             configurations are only excluded).
         n_initial: Size of the initial design; None for :func:`initial_design_size`.
         kappa: Exploration weight of UCB.
@@ -143,7 +145,7 @@ class BO(Optimizer):
         seed: int | None = None,
         surrogate: str | Surrogate = "auto",
         acquisition: str = "ucb",
-        liar: str | None = "max",
+        liar: str | None = "qucb",
         n_initial: int | None = None,
         kappa: float = 1.96,
         kappa_schedule: str = "constant",
