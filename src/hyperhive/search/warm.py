@@ -55,21 +55,21 @@ def adapt_config(config: Mapping[str, Any], space: Space) -> dict[str, Any] | No
     """
     params = space.params
     cfg = {k: v for k, v in config.items() if k in params}
-    for _ in range(len(params) + 1):  # activity settles in at most one pass per level
-        changed = False
-        for name, p in params.items():
-            active = space.is_active(name, cfg)
-            if active and name not in cfg:
-                cfg[name] = p.default_value
-                changed = True
-            elif not active and name in cfg:
-                del cfg[name]
-                changed = True
-        if not changed:
-            break
     try:
+        for _ in range(len(params) + 1):  # activity settles in at most one pass per level
+            changed = False
+            for name, p in params.items():
+                active = space.is_active(name, cfg)
+                if active and name not in cfg:
+                    cfg[name] = p.default_value
+                    changed = True
+                elif not active and name in cfg:
+                    del cfg[name]
+                    changed = True
+            if not changed:
+                break
         return space.validate(cfg)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError):  # a value outside its new domain
         return None
 
 

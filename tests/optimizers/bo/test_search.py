@@ -128,3 +128,22 @@ def test_hypervolume_exact_values():
     grid = rng.random((100_000, 3))
     mc = (grid[:, None, :] >= pts[None]).all(-1).any(1).mean()
     assert hypervolume(pts, ref) == pytest.approx(mc, abs=0.01)
+
+
+def test_adapt_config_fills_drops_and_rejects():
+    from hyperhive.search.warm import adapt_config
+
+    space = hh.Space({"model": ["a", "b"], "lr": hh.Float(1e-3, 1.0, log=True), "k": hh.Int(1, 4)})
+    space.condition("k", on="model", equals="b")
+    assert adapt_config({"model": "a", "lr": 0.1, "old": 3}, space) == {"model": "a", "lr": 0.1}
+    assert adapt_config({"model": "b", "lr": 0.1}, space) == {"model": "b", "lr": 0.1, "k": 3}
+    assert adapt_config({"model": "a", "lr": 0.1, "k": 2}, space) == {"model": "a", "lr": 0.1}
+    assert adapt_config({"model": "c", "lr": 0.1}, space) is None
+    assert adapt_config({"model": "a", "lr": 5.0}, space) is None
+
+
+def test_optimizers_without_warm_start_ignore_it():
+    old = hh.search(branin, SPACE, optimizer="random", max_evals=5, seed=0)
+    new = hh.search(branin, SPACE, optimizer="random", max_evals=4, seed=0, warm_start=old)
+    plain = hh.search(branin, SPACE, optimizer="random", max_evals=4, seed=0)
+    assert [t.config for t in new.records] == [t.config for t in plain.records]

@@ -336,6 +336,8 @@ class BO(Optimizer):
         scaling = self.scaling
         if scaling == "auto":
             scaling = "minmax" if name == "gp" else "quantile"
+        if len(self.data.targets(m, scaling).x) < 2:  # too little to fit on: use everything
+            m = n
         if self._model is None or self._model_at != (m, name):
             fit_on = self.data.targets(m, scaling)
             model = (
