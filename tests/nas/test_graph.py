@@ -11,6 +11,7 @@ from torch import nn
 
 import hyperhive as hh
 from hyperhive import nas
+from hyperhive.nas import shapes
 from hyperhive.nas.module import plan
 
 
@@ -249,3 +250,32 @@ class _Scale(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.k * x
+
+
+def dense_concat(layers: int, final: nas.Variable | None = None) -> list:
+    nodes, prev, anchors = [], "x", ["x"]
+    for i in range(1, layers + 1):
+        nodes.append(nas.Variable(f"d{i}", [D(4), D(8), D(16), nas.Identity()], prev))
+        nodes.append(
+            nas.Constant(f"m{i}", nas.Identity(), f"d{i}", skip=list(anchors), merge="concat")
+        )
+        prev = f"m{i}"
+        anchors.append(prev)
+    nodes.append(final or nas.Constant("out", D(1), prev))
+    return nodes
+
+
+def test_deep_concatenations_are_summarized() -> None:
+    g = nas.Graph({"x": (5,)}, dense_concat(10), "out")
+    assert g.shapes("m10") == [(nas.errors.ANY,)]  # too many widths to list, none can fail
+    assert g.shapes("m1") == sorted({(w + s,) for w in (4, 8, 16, 5) for s in (0, 5)})
+    assert not g.to_space().has_forbidden
+    for config in g.to_space().sample(3, seed=0):
+        assert g.build(config)(torch.randn(2, 5)).shape == (2, 1)
+
+
+def test_too_many_failing_combinations_is_refused(monkeypatch) -> None:
+    monkeypatch.setattr(shapes, "MAX_TERMS", 2000)  # the default is 100_000: slow to reach
+    final = nas.Variable("out", [D(1), nas.Identity()], "m4", skip=["d1"], merge=nas.Add(None))
+    with pytest.raises(nas.GraphError, match="too many to list as forbidden clauses"):
+        nas.Graph({"x": (5,)}, dense_concat(4, final), "out")

@@ -6,10 +6,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from hyperhive.nas.errors import GraphError, Shape, ShapeError, fmt_shape
+from hyperhive.nas.errors import ANY, GraphError, Shape, ShapeError, fmt_shape
 from hyperhive.nas.nodes import NO_SKIP, Constant, Input, Mirror, Node, Variable
 from hyperhive.nas.ops import Op
-from hyperhive.nas.shapes import DNF, TRUE, Position, Table, satisfiable, simplify, solve
+from hyperhive.nas.shapes import (
+    DNF,
+    TRUE,
+    Budget,
+    Position,
+    Table,
+    evaluate,
+    satisfiable,
+    simplify,
+    solve,
+)
 
 
 def choice_root(nodes: Mapping[str, Node], name: str) -> Variable | Constant:
@@ -130,6 +140,7 @@ class Analysis:
     out: dict[str, dict[Shape, DNF]] = field(default_factory=dict)
     inp: dict[str, dict[Shape, DNF]] = field(default_factory=dict)
     forbidden: DNF = field(default_factory=list)
+    budget: Budget = field(default_factory=Budget)
     example: dict[str, Any] = field(default_factory=dict)
 
 
@@ -156,14 +167,14 @@ def propagate(nodes: Mapping[str, Node], output: str) -> Analysis:
     check_references(nodes)
     order = topological_order(nodes)
     check_dangling(nodes, output)
-    an = Analysis(order, domains_of(nodes, order))
-    for name in order:
-        node = nodes[name]
-        if isinstance(node, Input):
-            an.out[name] = {node.shape: TRUE}
-            continue
-        an.inp[name] = _merge_stage(nodes, node, an)
-        an.out[name] = _op_stage(nodes, node, an)
+    domains = domains_of(nodes, order)
+    # First only the sets of shapes, ignoring which choices give them: when nothing
+    # can fail the graph has no forbidden clause and that is all there is to know.
+    # Otherwise track the conditions of every shape (slower).
+    try:
+        an = _run(nodes, Analysis(order, domains), exact=False)
+    except _NeedsConditions:
+        an = _run(nodes, Analysis(order, domains), exact=True)
     an.forbidden = simplify(an.forbidden, an.domains) if an.forbidden else []
     found = satisfiable(an.domains, an.forbidden)
     if found is None:
@@ -175,12 +186,62 @@ def propagate(nodes: Mapping[str, Node], output: str) -> Analysis:
     return an
 
 
-def _merge_stage(nodes: Mapping[str, Node], node: Any, an: Analysis) -> dict[Shape, DNF]:
+class _NeedsConditions(Exception):
+    """Some combination fails: conditions must be tracked."""
+
+
+def _run(nodes: Mapping[str, Node], an: Analysis, exact: bool) -> Analysis:
+    for name in an.order:
+        node = nodes[name]
+        if isinstance(node, Input):
+            an.out[name] = {node.shape: TRUE}
+            continue
+        an.inp[name] = _merge_stage(nodes, node, an, exact)
+        out = _op_stage(nodes, node, an, exact)
+        an.out[name] = out if exact else _widen(out)
+    return an
+
+
+WIDEN = 48
+
+
+def _widen(shapes: dict[Shape, DNF]) -> dict[Shape, DNF]:
+    """Shapes that differ only in a last dimension taking many values, as one with ANY."""
+    groups: dict[tuple[int, ...], list[Shape]] = {}
+    for s in shapes:
+        groups.setdefault(s[:-1], []).append(s)
+    out: dict[Shape, DNF] = {}
+    for lead, members in groups.items():
+        if len(members) > WIDEN:
+            out[(*lead, ANY)] = TRUE
+        else:
+            out.update((s, TRUE) for s in members)
+    return out
+
+
+def _solve(positions: list[Position], fn: Any, an: Analysis, where: str, exact: bool) -> Table:
+    if exact:
+        return solve(positions, fn, an.domains, where, an.budget)
+    raw = evaluate(positions, fn, where)
+    for r in raw.values():
+        # a failure, or a shape that ANY made unreliable: track conditions exactly
+        if isinstance(r, ShapeError) or any(d < 1 for d in r[:-1]) or r[-1] < ANY:
+            raise _NeedsConditions
+    return Table({r: TRUE for r in raw.values()}, [], raw)  # type: ignore[misc]
+
+
+def _merge_stage(
+    nodes: Mapping[str, Node], node: Any, an: Analysis, exact: bool
+) -> dict[Shape, DNF]:
     """Shapes of the merged input of ``node``."""
     if len(node.inputs) == 1 and not node.skip:
         return an.out[node.inputs[0]]
     positions = [Position(list(an.out[i]), list(an.out[i].values())) for i in node.inputs]
-    if node.skip:
+    if node.skip and not exact:  # only the distinct shapes matter here
+        shapes = {("", s) for c in node.skip for s in an.out[c]}
+        values = [NO_SKIP, *sorted(shapes)]
+        positions.append(Position(values, [TRUE] * len(values)))
+    elif node.skip:
         var = node.skip_param
         skip = Position([NO_SKIP], [[frozenset({(var, NO_SKIP)})]])
         for c in node.skip:
@@ -199,10 +260,10 @@ def _merge_stage(nodes: Mapping[str, Node], node: Any, an: Analysis) -> dict[Sha
         return node.merge.output_shape(shapes)
 
     where = f"node {node.name!r}"
-    table = solve(positions, fn, an.domains, where)
+    table = _solve(positions, fn, an, where, exact)
     if not table.shapes:
         raise GraphError(f"{where}: its incoming tensors can never be merged: {_msgs(table)}")
-    if node.skip:
+    if node.skip and exact:
         k = len(node.inputs)
         for c in node.skip:
 
@@ -218,7 +279,7 @@ def _merge_stage(nodes: Mapping[str, Node], node: Any, an: Analysis) -> dict[Sha
     return table.shapes
 
 
-def _op_stage(nodes: Mapping[str, Node], node: Any, an: Analysis) -> dict[Shape, DNF]:
+def _op_stage(nodes: Mapping[str, Node], node: Any, an: Analysis, exact: bool) -> dict[Shape, DNF]:
     """Shapes of the output of ``node``."""
     root = choice_root(nodes, node.name)
     positions = [Position(list(an.inp[node.name]), list(an.inp[node.name].values()))]
@@ -233,7 +294,7 @@ def _op_stage(nodes: Mapping[str, Node], node: Any, an: Analysis) -> dict[Shape,
         positions.append(Position(list(an.inp[owner]), list(an.inp[owner].values())))
 
     def fn(shape: Shape, op: Op, src: Shape | None = None) -> Shape:
-        if shared and src != shape:
+        if shared and (src != shape or ANY in shape):
             raise ShapeError(
                 f"{node.name!r} shares the layer of {owner!r}, whose input shape is "
                 f"{fmt_shape(src)} but its own is {fmt_shape(shape)}"  # type: ignore[arg-type]
@@ -241,7 +302,7 @@ def _op_stage(nodes: Mapping[str, Node], node: Any, an: Analysis) -> dict[Shape,
         return op.output_shape(shape)
 
     where = f"node {node.name!r}"
-    table = solve(positions, fn, an.domains, where)
+    table = _solve(positions, fn, an, where, exact)
     if not table.shapes:
         raise GraphError(f"{where}: no operation accepts its input: {_msgs(table)}")
     if isinstance(node, Variable):

@@ -15,9 +15,14 @@ class ShapeError(ValueError):
     """An operation or a merge cannot take the given input shape(s)."""
 
 
+ANY = -1
+"""A last dimension that takes too many values to list (see :meth:`Graph.shapes`)."""
+
+
 def fmt_shape(shape: Shape) -> str:
-    """``(8,)`` and ``(24, 3)``, with the batch dimension left out."""
-    return "(" + ", ".join(str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+    """``(8,)`` and ``(24, 3)``, with the batch dimension left out (``any`` for :data:`ANY`)."""
+    dims = ["any" if d == ANY else str(d) for d in shape]
+    return "(" + ", ".join(dims) + ("," if len(shape) == 1 else "") + ")"
 
 
 def check_shape(shape: object, what: str) -> Shape:

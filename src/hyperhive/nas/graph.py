@@ -115,7 +115,7 @@ class Graph:
 
     @property
     def output_shapes(self) -> list[Shape]:
-        """Every shape the output can take."""
+        """Every shape the output can take (see :meth:`shapes`)."""
         return sorted(self._an.out[self._output])
 
     @property
@@ -124,7 +124,12 @@ class Graph:
         return list(self._an.domains)
 
     def shapes(self, name: str) -> list[Shape]:
-        """Every shape node ``name``'s output can take."""
+        """Every shape node ``name``'s output can take.
+
+        Where a last dimension can take very many values (deep concatenations) and
+        no choice can fail, they are summarized as one shape ending in
+        ``nas.errors.ANY`` (-1).
+        """
         if name not in self._an.out:
             raise KeyError(f"no node {name!r}; nodes: {sorted(self._nodes)}")
         return sorted(self._an.out[name])

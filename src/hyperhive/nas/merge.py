@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hyperhive.nas.errors import Shape, ShapeError, fmt_shape
+from hyperhive.nas.errors import ANY, Shape, ShapeError, fmt_shape
 
 __all__ = ["Add", "Concat", "Merge", "as_merge"]
 
@@ -73,12 +73,15 @@ class Merge:
                     "dimension"
                 )
         lasts = [s[-1] for s in shapes]
+        unknown = ANY in lasts  # only while a graph is checked, see Graph.shapes
         if self.mode == "concat":
-            return (*first[:-1], sum(lasts))
+            return (*first[:-1], ANY if unknown else sum(lasts))
         if self.align == "project":
             return first
         if self.align == "pad":
-            return (*first[:-1], max(lasts))
+            return (*first[:-1], ANY if unknown else max(lasts))
+        if unknown:
+            raise ShapeError(f"{self.label} cannot tell whether shapes {text} are equal")
         if len(set(lasts)) > 1:
             raise ShapeError(
                 f"{self.label} cannot merge shapes {text}: they differ (use Add('project') or "

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from hyperhive.nas.errors import Shape, ShapeError, fmt_shape
+from hyperhive.nas.errors import ANY, Shape, ShapeError, fmt_shape
 
 __all__ = [
     "ACTIVATIONS",
@@ -386,7 +386,7 @@ class Flatten(Op):
         return "flatten"
 
     def output_shape(self, shape: Shape) -> Shape:
-        return (math.prod(shape),)
+        return (ANY,) if ANY in shape else (math.prod(shape),)
 
     def build(self, shape: Shape) -> nn.Module:
         return nn.Flatten()

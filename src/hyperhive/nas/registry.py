@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from hyperhive.nas import ops
-from hyperhive.nas.errors import Shape, ShapeError, fmt_shape
+from hyperhive.nas.errors import ANY, Shape, ShapeError, fmt_shape
 
 __all__ = ["CustomOp", "NotAModuleError", "available_ops", "op", "register_op"]
 
@@ -97,6 +97,8 @@ class CustomOp(ops.Op):
         return module
 
     def output_shape(self, shape: Shape) -> Shape:
+        if ANY in shape:
+            raise ShapeError(f"{self.label}: input shape {fmt_shape(shape)} is not fully known")
         cached = self._shapes.get(shape)
         if cached is None:
             cached = self._infer(shape)
@@ -111,22 +113,17 @@ class CustomOp(ops.Op):
                 return tuple(int(d) for d in self.shape_function(shape, **dict(self.kwargs)))
             except ShapeError as exc:
                 return str(exc)
-        # No shape function: a trial forward pass on a batch of two, on the meta
-        # device (no memory, no compute) where the module supports it.
-        for device in ("meta", "cpu"):
-            try:
-                with torch.device(device):
-                    module = self.build(shape)
-                    out = module(torch.zeros((2, *shape)))
-            except NotAModuleError:
-                raise
-            except Exception as exc:  # noqa: BLE001 - any failure means "cannot take it"
-                err = f"{self.label} cannot take input shape {fmt_shape(shape)}: {exc}"
-                continue
-            if not isinstance(out, torch.Tensor) or out.dim() < 2 or out.shape[0] != 2:
-                return f"{self.label} must return one tensor with the batch dimension first"
-            return tuple(int(d) for d in out.shape[1:])
-        return err
+        # No shape function: a trial forward pass on a batch of two zeros.
+        try:
+            with torch.no_grad():
+                out = self.build(shape)(torch.zeros((2, *shape)))
+        except NotAModuleError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure means "cannot take it"
+            return f"{self.label} cannot take input shape {fmt_shape(shape)}: {exc}"
+        if not isinstance(out, torch.Tensor) or out.dim() < 2 or out.shape[0] != 2:
+            return f"{self.label} must return one tensor with the batch dimension first"
+        return tuple(int(d) for d in out.shape[1:])
 
 
 def _takes_shape(factory: Callable[..., Any]) -> bool:
@@ -152,7 +149,8 @@ def register_op(
             when it has a parameter of that name.
         output_shape: optional ``fn(in_shape, **kwargs) -> shape`` raising
             :class:`hyperhive.nas.ShapeError` for shapes the module cannot take;
-            without it the shape is found by a forward pass on the meta device.
+            without it the shape is found by building the module once per input
+            shape and running it on a batch of two zeros (give it for big modules).
         replace: allow rebinding a name already registered.
 
     Raises:

@@ -17,7 +17,7 @@ not care which shape came in, so nothing upstream is recorded for it.
 from __future__ import annotations
 
 import itertools
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +28,8 @@ Assignment = frozenset  # of (parameter, value) pairs
 DNF = list  # of Assignment
 TRUE: DNF = [frozenset()]
 
-MAX_COMBINATIONS = 100_000
-MAX_TERMS = 20_000
+MAX_COMBINATIONS = 1_000_000
+MAX_TERMS = 100_000
 
 
 @dataclass
@@ -88,48 +88,72 @@ def conj(a: Assignment, b: Assignment) -> Assignment | None:
     return frozenset(d.items())
 
 
-def product(dnfs: Sequence[DNF], where: str) -> DNF:
+@dataclass
+class Budget:
+    """How many condition terms one analysis may still produce."""
+
+    left: int = field(default_factory=lambda: MAX_TERMS)
+
+    def spend(self, n: int, where: str) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise GraphError(
+                f"{where}: the combinations of choices whose shapes do not fit are too many "
+                f"to list as forbidden clauses (over {MAX_TERMS} terms); let the merges "
+                "align shapes (Add('project') or Add('pad')), or offer fewer skip candidates "
+                "or shape-changing choices upstream"
+            )
+
+
+def product(dnfs: Sequence[DNF], where: str, budget: Budget | None = None) -> DNF:
     """The conjunction of several DNFs (conflicting terms dropped)."""
     acc: DNF = TRUE
     for dnf in dnfs:
         acc = [c for a in acc for b in dnf if (c := conj(a, b)) is not None]
-        if len(acc) > MAX_TERMS:
-            raise GraphError(
-                f"{where}: too many combinations of choices to track ({len(acc)}); "
-                "simplify the graph (fewer skip candidates or shape-changing choices)"
-            )
+        if budget is not None:
+            budget.spend(len(acc), where)
     return acc
 
 
 def simplify(dnf: DNF, domains: Mapping[str, Sequence[Hashable]]) -> DNF:
     """An equivalent, smaller DNF: duplicates and subsumed terms removed, and terms
     that differ only in one parameter covering its whole domain merged."""
-    terms = set(dnf)
-    while True:
-        if frozenset() in terms:
-            return TRUE
-        merged: set[Assignment] = set()
+    terms = _drop_subsumed(set(dnf))
+    while frozenset() not in terms:
         by_rest: dict[tuple[str, Assignment], set] = defaultdict(set)
         for t in terms:
             for k, v in t:
                 by_rest[(k, t - {(k, v)})].add(v)
-        for (k, rest), vals in by_rest.items():
-            if len(vals) == len(domains[k]) and rest not in terms:
-                merged.add(rest)
+        merged = {
+            rest
+            for (k, rest), vals in by_rest.items()
+            if len(vals) == len(domains[k]) and rest not in terms
+        }
         if not merged:
             break
-        terms |= merged
-        terms = _drop_subsumed(terms)
-    return sorted(_drop_subsumed(terms), key=lambda t: (len(t), sorted(map(repr, t))))
+        terms = _drop_subsumed(terms | merged)
+    if frozenset() in terms:
+        return TRUE
+    return sorted(terms, key=lambda t: (len(t), sorted(map(repr, t))))
 
 
 def _drop_subsumed(terms: set[Assignment]) -> set[Assignment]:
-    ordered = sorted(terms, key=len)
-    kept: list[Assignment] = []
-    for t in ordered:
-        if not any(k <= t for k in kept):
-            kept.append(t)
-    return set(kept)
+    """``terms`` without those that contain another term.
+
+    Each kept term is filed under its rarest literal; a term contained in ``t`` is
+    then filed under one of ``t``'s literals, so only those buckets are searched.
+    """
+    freq: Counter = Counter(lit for t in terms for lit in t)
+    buckets: dict[tuple[str, Any], list[Assignment]] = defaultdict(list)
+    kept: set[Assignment] = set()
+    for t in sorted(terms, key=len):
+        if not t:
+            return {t}
+        if any(k <= t for lit in t for k in buckets.get(lit, ())):
+            continue
+        kept.add(t)
+        buckets[min(t, key=freq.__getitem__)].append(t)
+    return kept
 
 
 def solve(
@@ -137,24 +161,14 @@ def solve(
     fn: Callable[..., Shape],
     domains: Mapping[str, Sequence[Hashable]],
     where: str,
+    budget: Budget | None = None,
 ) -> Table:
     """Evaluate ``fn`` over every combination of the positions' values.
 
     Returns:
         The shapes with their conditions, the failure conditions and the raw table.
     """
-    sizes = [len(p.values) for p in positions]
-    total = 1
-    for s in sizes:
-        total *= s
-    if total > MAX_COMBINATIONS:
-        raise GraphError(f"{where}: {total} combinations of input shapes and choices to check")
-    raw: dict[tuple[int, ...], Shape | ShapeError] = {}
-    for combo in itertools.product(*(range(s) for s in sizes)):
-        try:
-            raw[combo] = fn(*(p.values[i] for p, i in zip(positions, combo, strict=True)))
-        except ShapeError as exc:
-            raw[combo] = exc
+    raw = evaluate(positions, fn, where)
     fail = ("fail",)
     rows = {
         tuple(("v", i) for i in combo): fail if isinstance(res, ShapeError) else res
@@ -164,10 +178,33 @@ def solve(
     shapes: dict[Shape, DNF] = defaultdict(list)
     failures: DNF = []
     for tokens, res in rows.items():
-        dnf = product([p.cond(t) for p, t in zip(positions, tokens, strict=True)], where)
+        dnf = product([p.cond(t) for p, t in zip(positions, tokens, strict=True)], where, budget)
         (failures if res == fail else shapes[res]).extend(dnf)
     out = {s: simplify(d, domains) for s, d in shapes.items() if d}
     return Table(out, simplify(failures, domains) if failures else [], raw)
+
+
+def evaluate(
+    positions: Sequence[Position], fn: Callable[..., Shape], where: str
+) -> dict[tuple[int, ...], Shape | ShapeError]:
+    """``fn`` on every combination of the positions' values (value indices as keys)."""
+    sizes = [len(p.values) for p in positions]
+    total = 1
+    for s in sizes:
+        total *= s
+    if total > MAX_COMBINATIONS:
+        raise GraphError(
+            f"{where}: {total} combinations of input shapes and choices to check (more than "
+            f"{MAX_COMBINATIONS}); reduce the shapes that can reach it, e.g. merge skip "
+            "connections with Add('project') rather than Concat()"
+        )
+    raw: dict[tuple[int, ...], Shape | ShapeError] = {}
+    for combo in itertools.product(*(range(s) for s in sizes)):
+        try:
+            raw[combo] = fn(*(p.values[i] for p, i in zip(positions, combo, strict=True)))
+        except ShapeError as exc:
+            raw[combo] = exc
+    return raw
 
 
 def _eliminate(rows: dict[tuple, Any], positions: Sequence[Position]) -> dict[tuple, Any]:
