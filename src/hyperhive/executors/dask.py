@@ -5,8 +5,9 @@ Install with ``pip install "hyperhive[dask]"``. Nothing here imports Dask until
 
 How it works:
 
-* The objective is pickled once (cloudpickle) and stored in a Dask ``Variable`` on
-  the scheduler; each worker process fetches and unpickles it once.
+* The objective is pickled once (cloudpickle), sent to the workers there are when the
+  search starts (``Client.run``) and stored in a Dask ``Variable`` on the scheduler for
+  workers that join later; each worker process unpickles it once.
 * Each trial is one task, submitted with ``pure=False``, ``retries=0`` and the
   trial's resources. The scheduler's ``allowed_failures`` is set to 0, so a worker
   that dies while running a trial ends it as ``lost`` at once (Dask does not re-run it
@@ -133,6 +134,8 @@ class Dask(RemoteExecutor):
             self.workers = self._slots()
         self._variable = Variable(f"hyperhive-objective-{self.run_id}", client=client)
         self._variable.set(self.payload)
+        # the workers there now get the objective at once; later ones fetch the Variable
+        client.run(_dask_preload, self.key, self.payload, on_error="ignore")
         client.subscribe_topic(self._topic, self._on_event)
 
     def _slots(self) -> int:
@@ -236,7 +239,7 @@ class Dask(RemoteExecutor):
         for step in (
             lambda: client.unsubscribe_topic(self._topic),
             lambda: self._variable is not None and self._variable.delete(),
-            lambda: client.run(_dask_release, on_error="ignore"),
+            lambda: client.run(_dask_release, self.key, on_error="ignore"),
         ):
             try:
                 step()
@@ -253,6 +256,7 @@ class Dask(RemoteExecutor):
 # -- worker side ------------------------------------------------------------------------------
 
 _controls: dict[tuple[str, int], Flags] = {}
+_payloads: dict[str, bytes] = {}
 _pools: dict[int, DevicePool] = {}
 _pools_lock = threading.Lock()
 
@@ -273,10 +277,16 @@ def _dask_control(run: str, trial_id: int, what: str) -> bool:
     return True
 
 
-def _dask_release() -> int:
-    """Worker side: end the idle child processes of this worker."""
+def _dask_preload(key: str, payload: bytes) -> None:
+    """Worker side: keep the pickled objective (unpickled by the first trial)."""
+    _payloads[key] = payload
+
+
+def _dask_release(key: str) -> int:
+    """Worker side: forget the objective and end the idle child processes of this worker."""
     from hyperhive.executors._isolated import release_hosts
 
+    _payloads.pop(key, None)
     return release_hosts()
 
 
@@ -312,7 +322,11 @@ def _dask_trial(
             worker.log_event(topic, ("report", tid, seq, step, value, t))
 
         def fetch() -> bytes:
-            return Variable(f"hyperhive-objective-{run}", client=get_client()).get(timeout=300)
+            payload = _payloads.get(key)
+            if payload is None:
+                variable = Variable(f"hyperhive-objective-{run}", client=get_client())
+                payload = _payloads[key] = variable.get(timeout=300)
+            return payload
 
         env = None
         if gpus:
