@@ -213,7 +213,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a tiny budget, for smoke tests")
     parser.add_argument("--run-dir", default="runs/forecasting_sst", help="folder of the runs")
     args = parser.parse_args()
-    args.evals, args.epochs, args.workers = (3, 3, 1) if args.quick else (16, 40, 2)
+    args.evals, args.epochs, args.workers = (2, 2, 1) if args.quick else (16, 40, 2)
     torch.manual_seed(0)
     torch.set_num_threads(1)
     start = time.perf_counter()
