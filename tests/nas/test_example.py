@@ -22,7 +22,7 @@ def test_forecasting_example_quick(tmp_path: Path) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=240,
+        timeout=280,
     )
     assert res.returncode == 0, res.stdout + res.stderr
     out = res.stdout
