@@ -7,6 +7,7 @@ Usage: mpi_search.py RUN_DIR MAX_EVALS MODE, MODE one of:
   ``gpus_per_trial=1`` over three fake devices.
 * ``kill``: trials run in the rank's own process; the first trial with id >= 6 kills
   its rank (once, remembered by a marker file): MPI ends the job.
+* ``spawn``: run without mpirun; ``MPI(workers=2)`` spawns two worker ranks.
 """
 
 from __future__ import annotations
@@ -46,6 +47,9 @@ def main() -> None:
     if mode == "plain":
         executor = hh.executors.MPI(gpus_per_trial=1, devices="0,1,2")
         timeout = 1.5
+    elif mode == "spawn":
+        executor = hh.executors.MPI(workers=2)
+        timeout = None
     else:
         executor = hh.executors.MPI()
         timeout = None

@@ -22,6 +22,8 @@ def launch(mpirun: list[str], run_dir: Path, max_evals: int, mode: str, timeout:
     bindir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bindir + os.pathsep + os.environ.get("PATH", "")}
     cmd = [*mpirun, "-n", "4", sys.executable, "-m", "mpi4py.futures", str(SCRIPT)]
+    if not mpirun:  # one process that spawns its workers
+        cmd = [sys.executable, str(SCRIPT)]
     return subprocess.run(
         [*cmd, str(run_dir), str(max_evals), mode],
         capture_output=True,
@@ -80,3 +82,15 @@ def test_job_killed_then_relaunched_resumes(mpirun, tmp_path):
     for t in before:
         if t.id in finished:
             assert kept[t.id].status == t.status and kept[t.id].objective == t.objective
+
+
+def test_spawned_workers_without_mpirun(mpirun, tmp_path):
+    """Run as one process, the executor spawns its worker ranks (MPI_Comm_spawn)."""
+    run_dir = tmp_path / "run"
+    proc = launch([], run_dir, 6, "spawn")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    records = hh.load(run_dir).records
+    assert sum(t.status == TrialStatus.DONE for t in records) == 6 == len(records)
+    assert {t.worker for t in records} <= {"mpi-spawned-0", "mpi-spawned-1"}
+    for t in records:  # no side channel: the reports come back with the outcome
+        assert [r.value for r in t.reports] == [t.config["x"] + s for s in range(3)]
