@@ -11,12 +11,13 @@ See :mod:`hyperhive.simulate.engine` for the model and
 :mod:`hyperhive.simulate.costs` for how the optimizer's real compute is measured.
 """
 
-from hyperhive.simulate.costs import ComputeMeter, Spike, default_space, sphere
+from hyperhive.simulate.costs import ComputeMeter, CostProfile, Spike, default_space, sphere
 from hyperhive.simulate.engine import MODES, SimResult, replay_cost, simulate
 
 __all__ = [
     "MODES",
     "ComputeMeter",
+    "CostProfile",
     "SimResult",
     "Spike",
     "default_space",

@@ -13,6 +13,7 @@ peer's own optimizer pays each spike once.
 
 from __future__ import annotations
 
+import copy
 import math
 import statistics
 import time
@@ -26,7 +27,7 @@ from hyperhive.optimizers import Optimizer, get_optimizer
 from hyperhive.space import Space
 from hyperhive.trial import Trial, TrialStatus
 
-__all__ = ["ComputeMeter", "Spike", "default_space", "sphere"]
+__all__ = ["ComputeMeter", "CostProfile", "Spike", "default_space", "sphere"]
 
 _SPIKE_RATIO = 3.0  # a measured ask this many times its bucket's median is a spike
 _SPIKE_MIN = 0.005
@@ -188,4 +189,205 @@ class ComputeMeter:
             "tell_seconds": self.tell_seconds,
             "spikes": len(self.spikes),
             "told": self.n_told,
+        }
+
+
+class CostProfile:
+    """The optimizer's compute, measured once on a grid of history sizes and interpolated.
+
+    :meth:`measure` tells a real optimizer up to ``max_n`` results in bulk and, at
+    geometrically spaced history sizes, times ``ask(k)`` for a few batch sizes
+    with ``pending`` trials running (the smallest of ``samples`` runs), the first
+    ask after growing the history (which includes any model refit) and ``tell``.
+    Costs in between are interpolated in log-log; refits are charged as spikes on
+    the optimizer's own schedule when it declares one (``refit_fraction``: a refit
+    each time the history grows by that fraction), at the measured refit cost.
+
+    Args:
+        name: the optimizer's name.
+        grid: history sizes measured.
+        ks: batch sizes measured.
+        ask_table: seconds of ``ask(k)``, one row per grid size, one column per k.
+        refit: seconds a refit adds, per grid size.
+        tell: seconds per told trial, per grid size.
+        refit_fraction: the refit schedule (None: no spikes).
+        pending: the number of running trials the asks were measured with.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        grid: Sequence[int],
+        ks: Sequence[int],
+        ask_table: np.ndarray,
+        refit: Sequence[float],
+        tell: Sequence[float],
+        refit_fraction: float | None,
+        pending: int,
+    ) -> None:
+        self.name = name
+        self.grid = np.asarray(grid, dtype=float)
+        self.ks = np.asarray(ks, dtype=float)
+        self.ask_table = np.maximum(np.asarray(ask_table, dtype=float), 1e-7)
+        self.refit = np.maximum(np.asarray(refit, dtype=float), 0.0)
+        self.tell_cost = np.maximum(np.asarray(tell, dtype=float), 0.0)
+        self.refit_fraction = refit_fraction
+        self.pending = pending
+        self.measure_seconds = 0.0
+        self.spikes: list[Spike] = []
+        self.n_told = 0
+        self.asks = 0
+        self.ask_seconds = 0.0
+        self.tell_seconds = 0.0
+        self._next_refit = 2.0
+        self._cache: dict[tuple[int, int], float] = {}
+
+    def fresh(self) -> CostProfile:
+        """A copy with nothing told or charged yet (to reuse the profile in a simulation)."""
+        out = copy.copy(self)
+        out.spikes, out.n_told, out.asks = [], 0, 0
+        out.ask_seconds = out.tell_seconds = 0.0
+        out._next_refit = 2.0
+        return out
+
+    @classmethod
+    def measure(
+        cls,
+        optimizer: str | Optimizer | Callable[[], Optimizer] = "random",
+        *,
+        pending: int,
+        max_n: int,
+        space: Space | None = None,
+        seed: int = 0,
+        ks: Sequence[int] = (1, 4, 16, 64),
+        samples: int = 2,
+        grid_ratio: float = 3.0,
+        objective: Callable[[dict[str, Any]], float] = sphere,
+    ) -> CostProfile:
+        """Measure a profile (see the class docstring)."""
+        if callable(optimizer) and not isinstance(optimizer, Optimizer):
+            optimizer = optimizer()
+        opt = get_optimizer(optimizer)
+        space = space if space is not None else default_space()
+        opt.setup(space, ["minimize"], seed=seed)
+        rng = np.random.default_rng(seed)
+        running = [
+            Trial(id=-1 - i, config=c, status=TrialStatus.RUNNING)
+            for i, c in enumerate(space.sample(pending, rng) if pending > 0 else [])
+        ]
+        grid = [0]
+        while grid[-1] < max_n:
+            grid.append(min(max_n, max(10, int(grid[-1] * grid_ratio))))
+        t_start = time.process_time()
+        asks, refits, tells = [], [], []
+        n, per_tell = 0, 0.0
+        for g in grid:
+            spent, told = 0.0, 0
+            while n < g:
+                m = min(20000, g - n)
+                batch = [
+                    Trial(id=n + j, config=c, status=TrialStatus.DONE, objective=objective(c))
+                    for j, c in enumerate(space.sample(m, rng))
+                ]
+                t0 = time.process_time()
+                opt.tell(batch)
+                spent += time.process_time() - t0
+                told, n = told + m, n + m
+            per_tell = spent / told if told else per_tell
+            tells.append(per_tell)
+            t0 = time.process_time()
+            opt.ask(1, pending=running)
+            first = time.process_time() - t0
+            row = []
+            for k in ks:
+                runs = []
+                for _ in range(samples):
+                    t0 = time.process_time()
+                    opt.ask(int(k), pending=running)
+                    runs.append(time.process_time() - t0)
+                row.append(min(runs))
+            asks.append(row)
+            refits.append(max(0.0, first - row[0]))
+        fraction = getattr(opt, "refit_fraction", None)
+        profile = cls(
+            type(opt).name or type(opt).__name__,
+            grid,
+            ks,
+            np.array(asks),
+            refits,
+            tells,
+            float(fraction) if isinstance(fraction, int | float) and fraction > 0 else None,
+            pending,
+        )
+        profile.measure_seconds = time.process_time() - t_start
+        return profile
+
+    def _along_n(self, values: np.ndarray, n: float) -> Any:
+        x = np.log1p(self.grid)
+        return np.interp(math.log1p(n), x, values)
+
+    def ask_cost(self, n: float, k: int) -> float:
+        """Interpolated seconds of ``ask(k)`` at history size ``n`` (cached per 0.5 % of n)."""
+        key = (int(math.log1p(n) * 200.0), int(k))
+        cost = self._cache.get(key)
+        if cost is None:
+            cost = self._cache[key] = self._ask_cost(n, k)
+        return cost
+
+    def _ask_cost(self, n: float, k: int) -> float:
+        column = np.exp(
+            [self._along_n(np.log(self.ask_table[:, j]), n) for j in range(len(self.ks))]
+        )
+        top = self.ks[-1]
+        if k > top:
+            return float(column[-1] * k / top)
+        return float(np.exp(np.interp(math.log(k), np.log(self.ks), np.log(column))))
+
+    def refit_cost(self, n: float) -> float:
+        """Interpolated seconds a refit at history size ``n`` adds."""
+        return float(self._along_n(self.refit, n))
+
+    @property
+    def tell_per_trial(self) -> float:
+        """Interpolated seconds to tell one trial at the current history size."""
+        key = (int(math.log1p(self.n_told) * 200.0), 0)
+        cost = self._cache.get(key)
+        if cost is None:
+            cost = self._cache[key] = float(self._along_n(self.tell_cost, self.n_told))
+        return cost
+
+    # -- the interface the engine uses (as ComputeMeter's) ---------------------------------
+    def ask(
+        self, k: int, pending: Callable[[], Sequence[Trial]], n_pending: int
+    ) -> tuple[list[dict[str, Any]], float, bool]:
+        """``k`` empty configurations and their interpolated cost (never measured)."""
+        cost = self.ask_cost(self.n_told, k)
+        self.asks += 1
+        self.ask_seconds += cost
+        return [{} for _ in range(k)], cost, False
+
+    def tell(self, trials: Sequence[Trial]) -> float:
+        """Count told trials, adding a spike at each refit of the schedule; returns seconds."""
+        cost = self.tell_per_trial * len(trials)
+        self.n_told += len(trials)
+        self.tell_seconds += cost
+        if self.refit_fraction is not None:
+            while self._next_refit <= self.n_told:
+                at = self._next_refit
+                self.spikes.append(Spike(int(at), self.refit_cost(at)))
+                self._next_refit = at + max(1.0, math.floor(at * self.refit_fraction))
+        return cost
+
+    def summary(self) -> dict[str, Any]:
+        """Charged totals and what measuring the profile took."""
+        return {
+            "optimizer": self.name,
+            "real_asks": 0,
+            "charged_asks": self.asks,
+            "ask_seconds": self.ask_seconds,
+            "tell_seconds": self.tell_seconds,
+            "spikes": len(self.spikes),
+            "told": self.n_told,
+            "profile_seconds": self.measure_seconds,
+            "profile_grid": [int(g) for g in self.grid],
         }

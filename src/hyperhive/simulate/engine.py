@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from hyperhive.optimizers import Optimizer
-from hyperhive.simulate.costs import ComputeMeter
+from hyperhive.simulate.costs import ComputeMeter, CostProfile
 from hyperhive.space import Space
 from hyperhive.storage.codec import dumps, loads
 from hyperhive.trial import Trial, TrialStatus, apply_event, end_event, submit_event
@@ -182,6 +182,7 @@ def simulate(
     poll: float = 1.0,
     dispatch: float = 0.0,
     space: Space | None = None,
+    costs: str | CostProfile | ComputeMeter = "profile",
     samples: int | None = 3,
     seed: int = 0,
 ) -> SimResult:
@@ -201,7 +202,12 @@ def simulate(
         poll: decentralized only: seconds between a peer's looks at the store.
         dispatch: seconds the driver spends handing one trial to a worker.
         space: the search space (default: five floats).
-        samples: measured asks per cost bucket (None: measure every ask).
+        costs: how the optimizer's compute is charged: ``"profile"`` (measured up
+            front on a grid of history sizes with ``workers - 1`` trials pending,
+            then interpolated: :class:`CostProfile`), ``"live"`` (the optimizer runs
+            along, measured ``samples`` times per bucket: :class:`ComputeMeter`),
+            or a profile or meter to use (a fresh meter per simulation).
+        samples: ``"live"`` only: measured asks per bucket (None: every ask).
         seed: seeds durations, the optimizer and stand-in configurations.
 
     Returns:
@@ -214,9 +220,25 @@ def simulate(
     if workers_per_peer < 1 or horizon <= 0 or poll <= 0:
         raise ValueError("workers_per_peer, horizon and poll must be positive")
     wall0 = time.perf_counter()
-    meter = ComputeMeter(optimizer, space, seed=seed, samples=samples)
-    rng = np.random.default_rng(seed)
     mu = math.log(duration_median)
+    meter: CostProfile | ComputeMeter
+    if costs == "live":
+        meter = ComputeMeter(optimizer, space, seed=seed, samples=samples)
+    elif costs == "profile":
+        mean = duration_median * math.exp(duration_sigma**2 / 2.0)
+        max_n = int(workers * (1.0 + 1.2 * horizon / mean))
+        meter = CostProfile.measure(
+            optimizer, pending=workers - 1, max_n=max_n, space=space, seed=seed
+        )
+    elif isinstance(costs, CostProfile):
+        meter = costs.fresh()
+    elif isinstance(costs, ComputeMeter):
+        meter = costs
+    else:
+        raise ValueError(
+            f"costs must be 'profile', 'live', a CostProfile or a ComputeMeter, got {costs!r}"
+        )
+    rng = np.random.default_rng(seed)
     if mode == "centralized":
         sizes = [workers]
     else:
@@ -261,8 +283,9 @@ def simulate(
             compute += new_events * per_event
             compute += (results_total - s.told) * meter.tell_per_trial
             s.told = results_total
-            compute += sum(sp.excess for sp in meter.spikes[s.spikes :])
-            s.spikes = len(meter.spikes)
+        # model refits this server's optimizer has not paid yet (a measured ask pays its own)
+        compute += sum(sp.excess for sp in meter.spikes[s.spikes :])
+        s.spikes = len(meter.spikes)
         configs: list[dict[str, Any]] = []
         if k > 0:
             configs, cost, measured = meter.ask(k, lambda: running.values(), len(running))
@@ -345,6 +368,7 @@ def simulate(
             "poll": poll,
             "dispatch": dispatch,
             "replay_cost": per_event,
+            "costs": costs if isinstance(costs, str) else type(costs).__name__,
             "samples": samples,
             "seed": seed,
         },
