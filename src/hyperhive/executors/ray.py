@@ -12,9 +12,10 @@ How it works:
   ``lost`` and hyperhive re-runs it (``max_retries``). Ray sets
   ``CUDA_VISIBLE_DEVICES`` to the GPUs it gave the task.
 * A small async actor (the hub, ``num_cpus=0``) carries the live traffic: workers post
-  "started" notices and ``hh.report`` values to it and the driver long-polls it;
-  ``hh.should_stop`` and kill requests are long-poll calls that each running trial
-  keeps pending on the hub (checked with ``ray.wait(timeout=0)``: no polling RPCs).
+  ``hh.report`` values to it and the driver long-polls it; ``hh.should_stop`` and kill
+  requests are a long-poll call that a trial opens on the hub the first time it checks
+  (then checked with ``ray.wait(timeout=0)``: no polling RPCs). A trial that neither
+  reports nor checks costs the hub nothing.
 * Without ``trial_timeout`` a trial runs in the Ray worker process; cancelling it
   ends that worker (``ray.cancel(force=True)``). With a timeout (or ``isolate=True``)
   it runs in a killable child process of the worker, ended with its process group.
@@ -190,8 +191,6 @@ class Ray(RemoteExecutor):
             for event in events:
                 if event[0] == "report":
                     self._report(*event[1:])
-                elif event[0] == "start":
-                    self._started(event[1], event[2])
 
     def _abort(self, entry: _Entry) -> None:
         import ray
@@ -306,7 +305,6 @@ def _ray_trial(
     trial_id = task_wire[0]
     node = ray.get_runtime_context().get_node_id()[:8]
     worker = f"ray-{node}-{os.getpid()}"
-    hub.post.remote([("start", trial_id, worker)])
     control = _HubControl(hub, trial_id)
 
     def forward(tid: int, seq: int, step: int | None, value: Any, t: float) -> None:
