@@ -11,7 +11,7 @@ from hyperhive.optimizers import Optimizer, get_optimizer
 from hyperhive.search.result import Result
 from hyperhive.search.state import RunState, normalize_directions
 from hyperhive.space import Space
-from hyperhive.storage import RunDir
+from hyperhive.storage import RunDir, Store
 from hyperhive.trial import Trial, TrialStatus, end_event, submit_event
 
 
@@ -149,12 +149,21 @@ class Run:
         )
 
 
-def load(run_dir: str | Path) -> Result:
+def load(run_dir: str | Path, store: str | Store | None = None) -> Result:
     """Open a run directory and return its trials as a :class:`hyperhive.Result`, without resuming.
+
+    Args:
+        run_dir: the run directory.
+        store: the run's store when it is not the run directory's journal (a URL such
+            as ``"redis://host:6379/0"`` or a :class:`~hyperhive.storage.Store`).
 
     Raises:
         FileNotFoundError: when ``run_dir`` holds no run.
     """
+    if store is not None:
+        from hyperhive.search.worker import load_from_store
+
+        return load_from_store(run_dir, store)
     path = Path(run_dir)
     if not RunDir.exists(path):
         raise FileNotFoundError(f"run_dir {str(path)!r} holds no hyperhive run (no journal found)")
