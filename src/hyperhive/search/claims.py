@@ -84,6 +84,10 @@ class Coordinator(abc.ABC):
     def live_peers(self, peers: Sequence[str]) -> set[str]:
         """The peers among ``peers`` whose lease has not expired."""
 
+    def peers(self) -> dict[str, dict[str, Any]]:
+        """Every peer that joined: its last heartbeat record, with ``alive``."""
+        return {}
+
     def setdefault_meta(self, key: str, value: Any) -> Any:
         """Store ``value`` under ``key`` unless one is there; return the stored value."""
         current = self.store.get_meta(key)
@@ -110,6 +114,9 @@ class _StoreCoordinator(Coordinator):
 
     def setdefault_meta(self, key, value):  # type: ignore[no-untyped-def]
         return self.store.setdefault_meta(key, value)  # type: ignore[attr-defined]
+
+    def peers(self):  # type: ignore[no-untyped-def]
+        return self.store.peers()  # type: ignore[attr-defined]
 
 
 def _adoption_events(
@@ -204,6 +211,19 @@ class SQLiteCoordinator(Coordinator):
         now = time.time()
         return {p for p in peers if self._alive(self.store._conn(), p, now)}
 
+    def peers(self):  # type: ignore[no-untyped-def]
+        rows = self.store._query("SELECT key, value FROM meta WHERE key LIKE 'peer:%'")
+        now, out = time.time(), {}
+        for key, text in rows:
+            try:
+                record = loads(text)
+            except (ValueError, TypeError):
+                continue
+            if isinstance(record, dict):
+                alive = float(record.get("expires") or 0.0) > now
+                out[key[len("peer:") :]] = {**record, "alive": alive}
+        return out
+
     def setdefault_meta(self, key, value):  # type: ignore[no-untyped-def]
         text = dumps(value)
         self.store._transact(
@@ -258,6 +278,11 @@ class LocalCoordinator(Coordinator):
         now = time.monotonic()
         with self._lock:
             return {p for p in peers if self._leases.get(p, 0.0) > now}
+
+    def peers(self):  # type: ignore[no-untyped-def]
+        now = time.monotonic()
+        with self._lock:
+            return {p: {"peer": p, "alive": t > now} for p, t in self._leases.items()}
 
 
 _LOCAL: weakref.WeakKeyDictionary[Store, LocalCoordinator] = weakref.WeakKeyDictionary()

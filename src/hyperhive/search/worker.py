@@ -11,6 +11,7 @@ the lease has expired (see :mod:`hyperhive.search.claims`).
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import queue
@@ -32,11 +33,11 @@ from hyperhive.search.claims import Coordinator, coordinator_for
 from hyperhive.search.loop import _check_positive, _progress_hook
 from hyperhive.search.peer import Peer
 from hyperhive.search.result import Result
-from hyperhive.search.state import RunState, normalize_directions
+from hyperhive.search.state import RunState, normalize_directions, trial_seed
 from hyperhive.space import Space, as_space
 from hyperhive.storage import RunDir, Store, open_store
 
-__all__ = ["Heartbeat", "worker"]
+__all__ = ["Heartbeat", "load_from_store", "peers", "worker"]
 
 logger = logging.getLogger("hyperhive")
 
@@ -259,3 +260,42 @@ def worker(
     if state.run_dir is not None:
         state.run_dir.write_results(result.trials)
     return result
+
+
+def peers(store: str | Store, run_dir: str | Path | None = None) -> dict[str, dict[str, Any]]:
+    """The peers of a decentralized run: each one's last heartbeat (host, pid, workers,
+    ``seen``) and whether its lease is alive.
+
+    Args:
+        store: the run's store (or its URL; a Redis run is named after ``run_dir``).
+        run_dir: names the Redis run when the URL has no ``?run=``.
+    """
+    return coordinator_for(_open(store, run_dir)).peers()
+
+
+def load_from_store(run_dir: str | Path | None, store: str | Store) -> Result:
+    """A run's trials read from its store, as a :class:`hyperhive.Result` (``hh.load`` with
+    ``store=``). Space, directions and seed come from ``run_dir`` (``space.json``,
+    ``run.json``) when it holds them, else from the run record that peers keep in the store.
+
+    Raises:
+        FileNotFoundError: neither the run directory nor the store describes the run.
+    """
+    st = _open(store, run_dir)
+    path = Path(run_dir) if run_dir is not None else None
+    if path is not None and (path / "run.json").is_file() and (path / "space.json").is_file():
+        meta = json.loads((path / "run.json").read_text(encoding="utf-8"))
+        space = Space.from_dict(json.loads((path / "space.json").read_text(encoding="utf-8")))
+    else:
+        meta = st.get_meta("run")
+        if not isinstance(meta, dict) or "space" not in meta:
+            raise FileNotFoundError(
+                f"{st!r} holds no run record and {str(path)!r} no run.json; nothing to load"
+            )
+        space = Space.from_dict(meta["space"])
+    seed = int(meta["seed"])
+    trials = st.trials()
+    for t in trials.values():
+        if t.seed is None:
+            t.seed = trial_seed(seed, t.id)
+    return Result(trials.values(), space, meta["directions"], run_dir=path, seed=seed)

@@ -130,3 +130,31 @@ def test_search_with_a_redis_store_resumes(tmp_path, redis_server):
     assert r.n_counted == 9 and len(r.records) == 9
     store = open_store(url, run="central")
     assert len(store.trials()) == 9 and store.budget_state()["counted"] == 9
+
+
+def test_load_and_peers_from_a_store(tmp_path, redis_server):
+    from hyperhive.search.worker import peers
+
+    url = f"{redis_server.url}?run=loadme"
+    r = hh.worker(lambda c: c["x"], SPACE, store=url, max_evals=4, optimizer="random", peer="solo")
+    loaded = hh.load(tmp_path / "nowhere", store=url)  # the run record lives in the store
+    assert loaded.n_counted == 4 and [t.id for t in loaded.records] == [t.id for t in r.records]
+    assert set(loaded.trials["peer"]) == {"solo"} and loaded.seed == r.seed
+    info = peers(url)
+    assert set(info) == {"solo"} and not info["solo"]["alive"] and info["solo"]["workers"] == 1
+    run_dir = tmp_path / "central"
+    hh.search(
+        lambda c: c["x"],
+        SPACE,
+        store=redis_server.url,
+        run_dir=run_dir,
+        max_evals=3,
+        optimizer="random",
+    )
+    assert hh.load(run_dir, store=redis_server.url).n_counted == 3  # run.json from run_dir
+    with pytest.raises(FileNotFoundError):
+        hh.load(tmp_path / "x", store=f"{redis_server.url}?run=empty")
+    sqlite_dir = tmp_path / "sq"
+    hh.worker(lambda c: c["x"], SPACE, run_dir=sqlite_dir, max_evals=2, optimizer="random")
+    (only,) = peers(sqlite_dir / "journal.sqlite").values()
+    assert not only["alive"] and only["host"]
