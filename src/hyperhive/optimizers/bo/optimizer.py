@@ -87,11 +87,25 @@ class BO(Optimizer):
     accounted for (``liar``) so that a batch spreads out, and no proposal
     repeats a configuration told, pending or earlier in the batch.
 
-    The model is refitted from scratch only when the data has grown by
-    ``refit_fraction`` since the last fit (every result while it is small);
-    in between, results update it cheaply (leaf statistics of the trees, the
-    Cholesky factor of the GP), so the cost per trial stays flat. The model is
-    a function of the history alone, so the optimizer is replay-deterministic.
+    The default surrogate is a Gaussian process while there are at most
+    ``gp_max_points`` observations, extremely randomized trees after. By
+    benchmark (Branin, Hartmann-6, Ackley-5 and -10, Levy-10, a conditional
+    mixed space; 5 seeds) the GP is clearly better at small budgets (60
+    evaluations) on all but Levy-10, and at 250 evaluations the switch at 150
+    is on par with the GP alone, while the trees keep the cost per trial flat
+    over thousands of trials. The GP works on targets scaled min-max, the
+    trees on quantile (rank) targets, each the better by benchmark.
+
+    Cost: the model is refitted from scratch (tree structures, kernel
+    hyperparameters) only when the data has grown by ``refit_fraction`` since
+    the last fit (at every result while it is small), on at most
+    ``max_fit_points`` rows; in between, results update it cheaply (leaf
+    statistics of the trees, the Cholesky factor of the GP). Pending trials
+    and batch points are added as fantasies, again without refit. The model
+    is a function of the history alone, never of when asks happened, so the
+    optimizer is replay-deterministic; refits stay on the suggestion path
+    (no background thread), their amortized cost being a few milliseconds per
+    trial.
 
     Args:
         seed: Seed of the search; None for a fresh one.
