@@ -132,13 +132,14 @@ def test_identical_values_and_all_failures_do_not_break():
     assert len(opt.ask(3)) == 3
 
 
-def test_incumbent_by_posterior_mean():
+@pytest.mark.parametrize("acquisition", ["ucb", "ei"])
+def test_incumbent_by_posterior_mean(acquisition):
     rng = np.random.default_rng(0)
 
     def noisy(c):
         return bowl(c) + 0.05 * rng.standard_normal()
 
-    opt = BO(surrogate="gp", incumbent="mean", **FAST)
+    opt = BO(surrogate="gp", incumbent="mean", acquisition=acquisition, **FAST)
     run(opt, noisy, 30)
     best = opt.incumbent()
     assert best is not None and best.status == TrialStatus.DONE

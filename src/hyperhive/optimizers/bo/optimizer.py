@@ -402,6 +402,7 @@ class BO(Optimizer):
                 xi=self.xi,
                 epistemic_only=self.epistemic_only,
                 draw_seed=int(self.rng.integers(2**63 - 1)),
+                posterior_incumbent=self.incumbent_rule == "mean",
             )
             row = maximize(
                 self.codec,

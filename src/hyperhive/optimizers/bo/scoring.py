@@ -52,6 +52,7 @@ def make_scorer(
     xi: float,
     epistemic_only: bool,
     draw_seed: int,
+    posterior_incumbent: bool = False,
 ) -> Callable[[np.ndarray], np.ndarray]:
     """The utility of candidates (features in, higher is better) for one proposal.
 
@@ -60,6 +61,9 @@ def make_scorer(
     of feasibility, or replace it while no observation is feasible. Posterior
     draws come from a generator seeded with ``draw_seed`` at every call, so
     candidates scored in different rounds see the same draws (same trees).
+    With ``posterior_incumbent`` (a single objective), EI and PI improve on
+    the best posterior mean at the observed points instead of the best
+    observed value (robust to noise).
     """
     k = data.n_objectives
     has_cons = data.z.shape[1] > k
@@ -72,6 +76,8 @@ def make_scorer(
         ideal = np.zeros(1)
         observed_scalar = z_obj[:, 0]
     best = float(observed_scalar[ref].min()) if ref.any() else 0.0
+    if posterior_incumbent and k == 1 and ref.any() and acquisition in ("ei", "pi"):
+        best = float(model.predict(data.x[ref]).mean[:, 0].min())
     shift = float(np.max(observed_scalar)) + 1.0 if len(observed_scalar) else 1.0
     any_feasible = bool(data.feasible.any())
 
