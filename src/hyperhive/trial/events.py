@@ -16,6 +16,12 @@ Event kinds (each a JSON object with ``kind`` and ``trial``):
     ``status``, ``objective``, ``constraints``, ``metadata``, ``reason``, ``traceback``,
     ``started``, ``finished``, ``worker``, ``host``: the trial ended. The first ``end``
     of a trial wins; a later one (a late result of a reclaimed trial) is ignored.
+
+Decentralized peers (:func:`hyperhive.worker`) add no kinds: a budget claim is a
+``submit`` naming its ``peer``; a trial released on SIGTERM, or reclaimed after its
+peer's lease expired, gets an ``end`` with status ``lost``, and its re-run is a
+``submit`` with ``retry_of``. Leases live outside the journal
+(:mod:`hyperhive.search.claims`).
 """
 
 from __future__ import annotations
