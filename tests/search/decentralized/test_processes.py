@@ -110,6 +110,8 @@ def test_sqlite_peers_share_a_run_dir(tmp_path):
     result = hh.load(run_dir)
     assert result.n_counted == max_evals == len(result.records)
     assert len(set(result.trials["peer"])) >= 2
+    # every peer's optimizer has its own seed: no configuration is proposed twice
+    assert len({t.config["x"] for t in result.records}) == max_evals
     ended = Counter(tid for kind, _, tid in _log(tmp_path) if kind == "end")
     assert max(ended.values()) == 1 and set(ended) == {t.id for t in result.records}
 
