@@ -22,7 +22,8 @@ one hash slot):
 ``peers``
     a HASH ``peer -> JSON`` of every peer that joined (host, pid, last heartbeat).
 ``tok:<token>``
-    the answer to one append, kept 10 minutes so that a retried call is not
+    the answer to one append or claim, kept a few minutes (longer than a call and its
+    retries can take) so that a retried call is not
     applied twice.
 
 Every write is one Lua script, so a batch of events, the trial ids it takes and
@@ -60,7 +61,6 @@ DEFAULT_RUN = "default"
 
 _RUN_NAME = re.compile(r"^[A-Za-z0-9_.\-]{1,200}$")
 _CHUNK = 2000
-_TOKEN_TTL = 600
 _COUNTED = frozenset(s.value for s in TrialStatus if s.counted)
 
 
@@ -131,6 +131,8 @@ class RedisStore(Store):
         self._run = _check_run(run if run is not None else (url_run or DEFAULT_RUN))
         self._options = {"timeout": float(timeout), "retries": int(retries)}
         self._retries = max(int(retries), 0)
+        # An answer is kept longer than a call and all its retries can take.
+        self._token_ttl = int(max(120.0, timeout * (self._retries + 1) + 60.0))
         self._conn_errors = (redis.ConnectionError, redis.TimeoutError)
         self._r = redis.Redis.from_url(
             clean,
@@ -206,7 +208,7 @@ class RedisStore(Store):
             else:
                 text = dumps(ev)
             argv += [*_aux(ev), text]
-        argv.append(_TOKEN_TTL)
+        argv.append(self._token_ttl)
         keys = [*self._keys, self._token_key()]
         _, ids = self._call(self._append_script, keys=keys, args=argv)
         return [int(i) for i in ids]
@@ -312,7 +314,7 @@ class RedisStore(Store):
             text,
             ev.get("peer") or "",
             self.prefix,
-            _TOKEN_TTL,
+            self._token_ttl,
         ]
         keys = [*self._keys, self._token_key()]
         _, tid, _why = self._call(self._claim_script, keys=keys, args=argv)
