@@ -70,6 +70,8 @@ def _one_thread() -> Iterator[None]:
     """Limit BLAS to one thread: the matrices are small and threads only contend."""
     global _controller
     if _controller is None:
+        # scipy may bundle its own BLAS: load it before the controller lists libraries.
+        import scipy.linalg  # noqa: F401
         from threadpoolctl import ThreadpoolController
 
         _controller = ThreadpoolController()
