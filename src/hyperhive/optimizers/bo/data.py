@@ -24,6 +24,7 @@ class Targets:
         rows: Index of each kept row in the observations.
         observed: Rows with every objective value (not failed).
         feasible: Observed rows meeting every constraint and objective bound.
+        n_objectives: ``k``.
     """
 
     x: np.ndarray
@@ -31,13 +32,12 @@ class Targets:
     rows: np.ndarray
     observed: np.ndarray
     feasible: np.ndarray
+    n_objectives: int = 1
 
     @property
     def n_constraints(self) -> int:
         """Number of constraint columns."""
         return self.z.shape[1] - self.n_objectives
-
-    n_objectives: int = 1
 
 
 class Observations:
