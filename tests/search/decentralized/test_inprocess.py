@@ -142,7 +142,7 @@ def test_load_and_peers_from_a_store(tmp_path, redis_server):
     assert set(loaded.trials["peer"]) == {"solo"} and loaded.seed == r.seed
     info = peers(url)
     assert set(info) == {"solo"} and not info["solo"]["alive"] and info["solo"]["workers"] == 1
-    run_dir = tmp_path / "central"
+    run_dir = tmp_path / "central-loaded"
     hh.search(
         lambda c: c["x"],
         SPACE,
