@@ -294,3 +294,38 @@ def test_lost_trials_are_retried_and_not_counted(tmp_path, space):
         retry = [t for t in result.records if t.retry_of == lost[0].id]
         assert len(retry) == 1 and retry[0].config == lost[0].config
         assert retry[0].status == TrialStatus.DONE and retry[0].attempt == 1
+
+
+def test_slots_per_trial_limits_concurrency(space):
+    import threading
+
+    lock = threading.Lock()
+    state = {"slots": 0, "peak": 0}
+
+    def objective(config):
+        need = 3 if config["x"] > 0 else 1
+        with lock:
+            state["slots"] += need
+            state["peak"] = max(state["peak"], state["slots"])
+        time.sleep(0.02)
+        with lock:
+            state["slots"] -= need
+        return quadratic(config)
+
+    result = hh.search(
+        objective,
+        space,
+        max_evals=30,
+        workers=4,
+        executor="thread",
+        slots_per_trial=lambda c: 3 if c["x"] > 0 else 1,
+        seed=0,
+    )
+    assert result.n_counted == 30
+    assert state["peak"] <= 4
+    assert any(t.config["x"] > 0 for t in result.records)
+
+
+def test_slots_per_trial_must_be_callable(space):
+    with pytest.raises(TypeError, match="slots_per_trial"):
+        hh.search(quadratic, space, slots_per_trial=2)
