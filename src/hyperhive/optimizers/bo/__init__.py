@@ -26,7 +26,8 @@ objectives, constraints), :mod:`.design` (initial designs), :mod:`.scoring`,
 """
 
 from hyperhive.optimizers.bo.design import initial_design_size
-from hyperhive.optimizers.bo.optimizer import BO, make_surrogate
+from hyperhive.optimizers.bo.model import make_surrogate
+from hyperhive.optimizers.bo.optimizer import BO
 from hyperhive.optimizers.bo.surrogates import Prediction, Surrogate, TreeEnsemble
 
 __all__ = ["BO", "Prediction", "Surrogate", "TreeEnsemble", "initial_design_size", "make_surrogate"]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-import math
-from collections.abc import Hashable, Iterator, Sequence
+from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -16,13 +14,14 @@ from hyperhive.optimizers.bo.candidates import CandidateSettings, maximize
 from hyperhive.optimizers.bo.codec import Codec, Rows
 from hyperhive.optimizers.bo.data import Observations, Targets
 from hyperhive.optimizers.bo.design import Design, initial_design_size
+from hyperhive.optimizers.bo.model import ModelCache, one_thread
 from hyperhive.optimizers.bo.multi import random_weights
 from hyperhive.optimizers.bo.scoring import best_rows, lie_values, make_scorer
 from hyperhive.optimizers.bo.surrogates import Surrogate
 from hyperhive.optimizers.bo.transform import IMPUTATIONS, SCALINGS
 from hyperhive.trial import Trial, TrialStatus
 
-__all__ = ["BO", "LIARS", "SURROGATES", "make_surrogate"]
+__all__ = ["BO", "INCUMBENTS", "LIARS", "SURROGATES"]
 
 SURROGATES = ("auto", "gp", "et", "rf")
 LIARS = ("min", "mean", "max", "believer", "qucb", None)
@@ -30,53 +29,10 @@ INCUMBENTS = ("best", "mean")
 
 # Spawn-key tags of the random streams (the base class uses 0 and 1, QMC 10-12).
 _DESIGN_STREAM = 20
-_REPAIR_STREAM = 21  # also used by design.py, with the same meaning
-_FIT_STREAM = 22
+_REPAIR_STREAM = 21  # also used by design.py (22 by model.py)
 
 #: Incumbents mutated by the local search.
 _N_ANCHORS = 5
-#: Default cap on the rows a surrogate is fitted on (it is conditioned on all).
-_FIT_CAP = {"gp": 80, "et": 2000, "rf": 2000}
-
-
-def _fit_rows(data: Targets, cap: int) -> np.ndarray:
-    """Rows to fit on: all, or the best quarter of ``cap`` and the most recent others."""
-    n = len(data.x)
-    if n <= cap:
-        return np.arange(n)
-    k = data.n_objectives
-    z = data.z[:, :k].sum(axis=1)
-    best = np.argsort(np.where(data.observed, z, np.inf), kind="stable")[: cap // 4]
-    recent = np.setdiff1d(np.arange(n), best)[-(cap - len(best)) :]
-    return np.sort(np.concatenate([best, recent]))
-
-
-def make_surrogate(name: str, n_trees: int = 32) -> Surrogate:
-    """A fresh surrogate by name: ``"gp"``, ``"et"`` or ``"rf"``."""
-    if name == "gp":
-        from hyperhive.optimizers.bo.gp import GaussianProcess
-
-        return GaussianProcess()
-    from hyperhive.optimizers.bo.surrogates import TreeEnsemble
-
-    return TreeEnsemble(kind=name, n_trees=n_trees)
-
-
-_controller: Any = None
-
-
-@contextlib.contextmanager
-def _one_thread() -> Iterator[None]:
-    """Limit BLAS to one thread: the matrices are small and threads only contend."""
-    global _controller
-    if _controller is None:
-        # scipy may bundle its own BLAS: load it before the controller lists libraries.
-        import scipy.linalg  # noqa: F401
-        from threadpoolctl import ThreadpoolController
-
-        _controller = ThreadpoolController()
-    with _controller.limit(limits=1, user_api="blas"):
-        yield
 
 
 class BO(Optimizer):
@@ -244,10 +200,15 @@ class BO(Optimizer):
         )
         self._seen: set[Hashable] = set()
         self._keys: set[bytes] = set()
-        self._model: Surrogate | None = None
-        self._model_at: tuple[int, str] | None = None
-        self._conditioned_on = -1
-        self._thresholds = [1]
+        self._models = ModelCache(
+            self.surrogate,
+            self.scaling,
+            self.refit_fraction,
+            self.gp_max_points,
+            self.max_fit_points,
+            self.n_trees,
+            self.derive_rng,
+        )
         self.settings_ = CandidateSettings.for_width(self.codec.width, self.n_candidates)
         self._sobol: np.ndarray | None = None
         self._anchor_cache: tuple[Any, Rows] | None = None
@@ -301,7 +262,7 @@ class BO(Optimizer):
         if rest and not self._model_ready():
             out += self._design.sobol(start + w + d - n_warm, rest, self._seen, taken)
         elif rest:
-            with _one_thread():
+            with one_thread():
                 out += self._propose(rest, pending, out, start + w + d)
         return out
 
@@ -325,51 +286,14 @@ class BO(Optimizer):
         return self.codec.width > 0 and self.data.n_observed >= 2
 
     # -- the model ---------------------------------------------------------------
-    def _fit_size(self, n: int) -> int:
-        """The data size the model was last refitted at, for ``n`` rows (a fixed schedule)."""
-        th = self._thresholds
-        while th[-1] <= n:
-            th.append(th[-1] + max(1, math.floor(th[-1] * self.refit_fraction)))
-        i = int(np.searchsorted(th, n, side="right")) - 1
-        return th[max(i, 0)]
-
-    def _surrogate_name(self, m: int) -> str:
-        if isinstance(self.surrogate, Surrogate):
-            return "custom"
-        if self.surrogate == "auto":
-            return "gp" if m <= self.gp_max_points else "et"
-        return str(self.surrogate)
-
     def model(self) -> tuple[Surrogate, Targets]:
         """The surrogate conditioned on every observation, and its targets.
 
-        It is refitted (structure, hyperparameters) on the first rows only at
-        the sizes of a fixed schedule, so it is a function of the data alone.
+        It is refitted (structure, hyperparameters) only at the sizes of a
+        fixed schedule (see :class:`~hyperhive.optimizers.bo.model.ModelCache`),
+        so it is a function of the data alone.
         """
-        n = len(self.data)
-        m = self._fit_size(n)
-        name = self._surrogate_name(m)
-        scaling = self.scaling
-        if scaling == "auto":
-            scaling = "minmax" if name == "gp" else "quantile"
-        if len(self.data.targets(m, scaling).x) < 2:  # too little to fit on: use everything
-            m = n
-        if self._model is None or self._model_at != (m, name):
-            fit_on = self.data.targets(m, scaling)
-            model = (
-                self.surrogate
-                if isinstance(self.surrogate, Surrogate)
-                else make_surrogate(name, self.n_trees)
-            )
-            cap = self.max_fit_points or _FIT_CAP.get(name, len(fit_on.x))
-            keep = _fit_rows(fit_on, cap)
-            model.fit(fit_on.x[keep], fit_on.z[keep], self.derive_rng(_FIT_STREAM, m))
-            self._model, self._model_at, self._conditioned_on = model, (m, name), -1
-        data = self.data.targets(n, scaling)
-        if self._conditioned_on != n:
-            self._model.condition(data.x, data.z)
-            self._conditioned_on = n
-        return self._model, data
+        return self._models.get(self.data)
 
     # -- proposals ---------------------------------------------------------------
     def _propose(
@@ -461,7 +385,7 @@ class BO(Optimizer):
             return None
         feasible = [t for t in done if t.feasible] or done
         if self.incumbent_rule == "mean" and self._model_ready():
-            with _one_thread():
+            with one_thread():
                 model, _ = self.model()
                 mean = model.predict(self._features([t.config for t in feasible])).mean[:, 0]
             return feasible[int(np.argmin(mean))]
