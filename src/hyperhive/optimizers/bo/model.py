@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -47,6 +48,14 @@ def fit_rows(data: Targets, cap: int) -> np.ndarray:
 _controller: Any = None
 
 
+@functools.lru_cache(maxsize=1)
+def _have_sklearn() -> bool:
+    """True when scikit-learn (for the tree ensembles) can be imported."""
+    import importlib.util
+
+    return importlib.util.find_spec("sklearn") is not None
+
+
 @contextlib.contextmanager
 def one_thread() -> Iterator[None]:
     """Limit BLAS to one thread: the matrices are small and threads only contend."""
@@ -75,7 +84,8 @@ class ModelCache:
         scaling: Objective scaling, or ``"auto"`` (minmax for the GP, quantile
             for the trees).
         refit_fraction: Growth of the data that triggers a refit.
-        gp_max_points: Rows up to which ``"auto"`` uses the GP.
+        gp_max_points: Rows up to which ``"auto"`` uses the GP (throughout
+            when scikit-learn is missing).
         max_fit_points: Cap on the rows of a fit (None: :data:`FIT_CAP`).
         n_trees: Trees of the ensembles.
         derive_rng: The optimizer's ``derive_rng``.
@@ -116,7 +126,7 @@ class ModelCache:
         if isinstance(self.surrogate, Surrogate):
             return "custom"
         if self.surrogate == "auto":
-            return "gp" if m <= self.gp_max_points else "et"
+            return "gp" if m <= self.gp_max_points or not _have_sklearn() else "et"
         return str(self.surrogate)
 
     def get(self, data: Observations) -> tuple[Surrogate, Targets]:
