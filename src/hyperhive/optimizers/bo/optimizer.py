@@ -68,7 +68,8 @@ class BO(Optimizer):
     Args:
         seed: Seed of the search; None for a fresh one.
         surrogate: ``"auto"`` (a Gaussian process up to ``gp_max_points``
-            observations, extremely randomized trees after), ``"gp"``, ``"et"``
+            observations, extremely randomized trees after; the GP throughout
+            without scikit-learn), ``"gp"``, ``"et"``
             (extremely randomized trees) or ``"rf"`` (random forest), or a
             :class:`~hyperhive.optimizers.bo.surrogates.Surrogate` instance.
         acquisition: ``"ucb"``, ``"ei"``, ``"pi"`` or ``"ts"`` (Thompson sampling).
