@@ -1,4 +1,4 @@
-"""The ``hyperhive`` command line: ``run``, ``status``, ``trials`` and ``demo``."""
+"""The ``hyperhive`` command line: ``run``, ``worker``, ``status``, ``trials`` and ``demo``."""
 
 from __future__ import annotations
 
@@ -86,12 +86,21 @@ def _main(
     """Asynchronous, parallel hyperparameter search.
 
     Run `hyperhive demo` to tune a scikit-learn classifier, `hyperhive run FILE.py`
-    to search a problem of your own, and `hyperhive status RUN_DIR` to look at a run.
+    to search a problem of your own, `hyperhive worker FILE.py` to start one peer of
+    a decentralized search, and `hyperhive status RUN_DIR` to look at a run.
     """
 
 
-def _search(objective: Any, space: Any, kwargs: dict[str, Any], fresh: Path | None) -> Any:
-    """Call ``hh.search``; bad arguments become a one-line error with exit code 2.
+def _search(
+    objective: Any,
+    space: Any,
+    kwargs: dict[str, Any],
+    fresh: Path | None,
+    *,
+    peer: bool = False,
+) -> Any:
+    """Call ``hh.search`` (``hh.worker`` with ``peer``); bad arguments become a one-line
+    error with exit code 2.
 
     ``fresh`` is a run directory this command created; it is removed again when the
     search refused to start and left it empty.
@@ -99,14 +108,45 @@ def _search(objective: Any, space: Any, kwargs: dict[str, Any], fresh: Path | No
     import hyperhive as hh
 
     try:
+        if peer:
+            return hh.worker(objective, space, **kwargs)
         return hh.search(objective, space, **kwargs)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ImportError) as exc:
         if fresh is not None:
             with contextlib.suppress(OSError):
                 fresh.rmdir()  # only succeeds while empty
         if os.environ.get(TRACEBACK_ENV) == "1":
             raise
         fail(str(exc))
+
+
+#: Executors that take a scheduler or cluster address.
+ADDRESS_EXECUTORS = ("dask", "ray")
+
+
+def _with_address(kwargs: dict[str, Any], address: str | None) -> None:
+    """Replace ``kwargs["executor"]`` by a Dask or Ray executor connected to ``address``.
+
+    Exits with code 2 when the executor is not ``dask`` or ``ray`` or its extra is missing.
+    """
+    if address is None:
+        return
+    name = kwargs.get("executor")
+    if not isinstance(name, str) or name.strip().lower() not in ADDRESS_EXECUTORS:
+        shown = name if isinstance(name, str) else type(name).__name__ if name else "auto"
+        fail(
+            f"--executor-address needs --executor dask or ray (got executor {shown!r}); "
+            "the serial, thread, process and mpi executors take no address"
+        )
+    import hyperhive.executors as executors
+
+    try:
+        cls = executors.Dask if name.strip().lower() == "dask" else executors.Ray
+        kwargs["executor"] = cls(kwargs.get("workers"), address=address)
+    except ImportError as exc:
+        fail(str(exc))
+    except (ValueError, TypeError) as exc:
+        fail(f"cannot use executor {name!r} at {address!r}: {exc}")
 
 
 def _report(result: Any, elapsed: float, title: str) -> int:
@@ -161,7 +201,13 @@ def run(
     ),
     workers: int | None = typer.Option(None, "--workers", "-w", help="Trials run at once."),
     executor: str | None = typer.Option(
-        None, "--executor", "-e", help="auto, serial, thread or process."
+        None, "--executor", "-e", help="auto, serial, thread, process, dask, ray or mpi."
+    ),
+    executor_address: str | None = typer.Option(
+        None,
+        "--executor-address",
+        metavar="ADDRESS",
+        help="Scheduler address for --executor dask (tcp://host:8786) or ray (host:6379).",
     ),
     optimizer: str | None = typer.Option(
         None, "--optimizer", "-o", help="auto, random, qmc, ... (see the README)."
@@ -173,6 +219,12 @@ def run(
         metavar="DIR",
         help="Run directory; an existing one is resumed. "
         f"Default: a fresh {RUNS_FOLDER}/<file>-<time>.",
+    ),
+    store: str | None = typer.Option(
+        None,
+        "--store",
+        metavar="URL",
+        help="Journal the run here instead of the run directory (redis://host:6379/0, a path).",
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed for a reproducible search."),
     direction: list[str] | None = typer.Option(
@@ -221,9 +273,11 @@ def run(
         "direction": list(direction) if direction else None,
         "max_failures": max_failures,
         "max_retries": max_retries,
+        "store": store,
     }
     kwargs = dict(problem.defaults)
     kwargs.update({k: v for k, v in given.items() if v is not None})
+    _with_address(kwargs, executor_address)
     fresh = None
     if kwargs.get("run_dir") is None:
         kwargs["run_dir"] = fresh = fresh_run_dir(problem.path.stem)
@@ -238,14 +292,139 @@ def run(
 
 
 @app.command()
+def worker(
+    file: Path = typer.Argument(
+        ...,
+        help="A Python file defining `space` and `objective` (and optional defaults).",
+        metavar="FILE",
+        show_default=False,
+    ),
+    store: str | None = typer.Option(
+        None,
+        "--store",
+        metavar="URL",
+        help="The store every peer shares: redis://host:6379/0 (or rediss://). "
+        "Default: the run directory's SQLite journal (peers on one host).",
+    ),
+    run_dir: Path | None = typer.Option(
+        None,
+        "--run-dir",
+        "-r",
+        metavar="DIR",
+        help="This peer's folder; without --store it holds the shared journal, with Redis "
+        "its name is the run's name on the server.",
+    ),
+    max_evals: int | None = typer.Option(
+        None, "--max-evals", "-n", help="Counted trials across all peers (default 100)."
+    ),
+    timeout: float | None = typer.Option(
+        None, "--timeout", help="This peer's wall-time limit in seconds."
+    ),
+    trial_timeout: float | None = typer.Option(
+        None, "--trial-timeout", help="Per-trial limit in seconds."
+    ),
+    workers: int | None = typer.Option(
+        None, "--workers", "-w", help="This peer's trials in flight at once."
+    ),
+    executor: str | None = typer.Option(
+        None, "--executor", "-e", help="auto, serial, thread, process, dask, ray or mpi."
+    ),
+    executor_address: str | None = typer.Option(
+        None,
+        "--executor-address",
+        metavar="ADDRESS",
+        help="Scheduler address for --executor dask (tcp://host:8786) or ray (host:6379).",
+    ),
+    optimizer: str | None = typer.Option(
+        None, "--optimizer", "-o", help="This peer's optimizer: auto, random, qmc, ..."
+    ),
+    seed: int | None = typer.Option(
+        None, "--seed", help="The run's seed (the first peer's is kept)."
+    ),
+    direction: list[str] | None = typer.Option(
+        None,
+        "--direction",
+        "-d",
+        help="minimize or maximize; repeat once per objective.",
+        metavar="DIRECTION",
+    ),
+    max_failures: int | None = typer.Option(
+        None, "--max-failures", help="Stop every peer after this many failed or timed-out trials."
+    ),
+    max_retries: int | None = typer.Option(
+        None, "--max-retries", help="How often a lost trial (dead peer) is re-run."
+    ),
+    peer: str | None = typer.Option(
+        None, "--peer", metavar="NAME", help="This peer's name (default host-pid-random)."
+    ),
+    progress: bool | None = typer.Option(
+        None,
+        "--progress/--no-progress",
+        help="Live progress display. Default: on when stderr is a terminal.",
+        metavar="",
+        show_default=False,
+    ),
+) -> None:
+    """Run one peer of a decentralized search of the problem in FILE.
+
+    Start as many peers as you like, on any hosts and at any time, with the same FILE,
+    --store and --run-dir name: they share the trials through the store, and the run
+    ends for all of them once --max-evals trials are counted across peers. Without
+    --store the peers share the run directory's SQLite journal (one host, local disk).
+    FILE may set defaults as for `hyperhive run`.
+    """
+    from hyperhive.cli.loader import ProblemError, load_problem
+
+    if store is None and run_dir is None:
+        fail("hyperhive worker needs --store URL (e.g. redis://host:6379/0) or --run-dir DIR")
+    try:
+        problem = load_problem(file)
+    except ProblemError as exc:
+        fail(str(exc))
+    given = {
+        "store": store,
+        "run_dir": run_dir,
+        "max_evals": max_evals,
+        "timeout": timeout,
+        "trial_timeout": trial_timeout,
+        "workers": workers,
+        "executor": executor,
+        "optimizer": optimizer,
+        "seed": seed,
+        "direction": list(direction) if direction else None,
+        "max_failures": max_failures,
+        "max_retries": max_retries,
+        "peer": peer,
+    }
+    kwargs = dict(problem.defaults)
+    kwargs.update({k: v for k, v in given.items() if v is not None})
+    _with_address(kwargs, executor_address)
+    where = escape(store) if store is not None else escape(relative(Path(kwargs["run_dir"])))
+    err.print(f"joining a search of {escape(str(file))} as a peer on {where}", highlight=False)
+    kwargs["progress"] = sys.stderr.isatty() if progress is None else progress
+    start = time.monotonic()
+    result = _search(problem.objective, problem.space, kwargs, None, peer=True)
+    code = _report(result, time.monotonic() - start, f"peer of {problem.path.name} left")
+    raise typer.Exit(code)
+
+
+@app.command()
 def status(
     run_dir: Path = typer.Argument(..., help="A run directory.", metavar="RUN_DIR"),
     top: int = typer.Option(10, "--top", "-t", help="How many of the best trials to list."),
+    store: str | None = typer.Option(
+        None,
+        "--store",
+        metavar="URL",
+        help="Read the run from this store (redis://host:6379/0, a journal path) instead "
+        "of the run directory's journal.",
+    ),
 ) -> None:
-    """Summarize a run: counts per status, the best trial, seed, optimizer, and the top trials."""
+    """Summarize a run: counts per status, the best trial, seed, optimizer, the top trials,
+    and the peers of a decentralized run (`hyperhive worker`), alive or not."""
     from hyperhive.cli import render
 
-    result = _load(run_dir)
+    result = _load(run_dir, store)
     meta = render.read_run_meta(run_dir)
     out.print(render.summary_table(result, meta))
     if top > 0 and len(result):
@@ -254,6 +433,23 @@ def status(
                 result, top=top, title=f"top {min(top, len(result))} trials", width=out.width
             )
         )
+    found = _peers(run_dir, store)
+    if found:
+        out.print(render.peers_table(found, width=out.width))
+
+
+def _peers(run_dir: Path, store: str | None) -> dict[str, dict[str, Any]]:
+    """The run's peers ({} when it has none or the store cannot say)."""
+    from hyperhive.search.worker import peers
+
+    if store is None and not (Path(run_dir) / "journal.sqlite").is_file():
+        return {}
+    try:
+        return peers(store if store is not None else Path(run_dir), run_dir)
+    except Exception:  # a status display; the trials above are what matters
+        if os.environ.get(TRACEBACK_ENV) == "1":
+            raise
+        return {}
 
 
 @app.command()
@@ -341,15 +537,18 @@ def demo(
     raise typer.Exit(code)
 
 
-def _load(run_dir: Path) -> Any:
+def _load(run_dir: Path, store: str | None = None) -> Any:
     import hyperhive as hh
 
     try:
-        return hh.load(run_dir)
+        return hh.load(run_dir, store=store)
     except FileNotFoundError as exc:
         fail(str(exc))
+    except ImportError as exc:
+        fail(str(exc))
     except (ValueError, OSError) as exc:
-        fail(f"cannot read run directory {str(run_dir)!r}: {exc}")
+        where = f"store {store!r}" if store is not None else f"run directory {str(run_dir)!r}"
+        fail(f"cannot read {where}: {exc}")
 
 
 def _write_atomic(path: Path, text: str) -> None:

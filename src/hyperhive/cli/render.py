@@ -237,3 +237,33 @@ def _fmt_optimizer(opt: Any) -> str:
             return f"{name} (" + ", ".join(f"{k}={fmt_value(v)}" for k, v in rest.items()) + ")"
         return str(name)
     return str(opt)
+
+
+def peers_table(peers: Mapping[str, Mapping[str, Any]], *, width: int | None = None) -> Table:
+    """The peers of a decentralized run: host, pid, workers, last heartbeat and whether
+    each one's lease is alive (live peers first)."""
+    import time
+
+    alive = sum(1 for p in peers.values() if p.get("alive"))
+    table = Table(
+        title=f"peers ({alive} alive of {len(peers)})",
+        title_justify="left",
+        width=width if width is not None and width < 120 else None,
+    )
+    for col in ("peer", "state", "host", "pid", "workers", "started", "last seen"):
+        table.add_column(col, overflow="fold")
+    now = time.time()
+    order = sorted(peers.items(), key=lambda kv: (not kv[1].get("alive"), kv[0]))
+    for name, rec in order:
+        seen = rec.get("seen")
+        ago = f"{max(0.0, now - float(seen)):.0f} s ago" if isinstance(seen, int | float) else "-"
+        table.add_row(
+            name,
+            Text("alive", style="green") if rec.get("alive") else Text("gone", style="dim"),
+            fmt_value(rec.get("host")),
+            fmt_value(rec.get("pid")),
+            fmt_value(rec.get("workers")),
+            fmt_time(rec.get("started")),
+            ago,
+        )
+    return table
