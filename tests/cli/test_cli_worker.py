@@ -116,3 +116,34 @@ def test_executor_address_without_executor(cli, problem_file: Path, tmp_path: Pa
     assert res.exit_code == 2
     assert "--executor-address needs --executor dask or ray" in res.stderr
     assert not run_dir.exists()
+
+
+@pytest.mark.parametrize("name", ["dask", "ray"])
+def test_executor_address_builds_the_executor(
+    cli, problem_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    import hyperhive
+    import hyperhive.executors
+
+    made: dict[str, object] = {}
+
+    class Fake:
+        def __init__(self, workers=None, *, address=None):
+            made.update(cls=name, workers=workers, address=address)
+
+    def fake_search(objective, space, **kwargs):
+        made["executor"] = kwargs["executor"]
+        made["store"] = kwargs.get("store")
+        raise ValueError("stop here")
+
+    monkeypatch.setattr(hyperhive.executors, name.capitalize(), Fake)
+    monkeypatch.setattr(hyperhive, "search", fake_search)
+    res = cli(
+        "run", problem_file, "--executor", name, "--executor-address", "tcp://head:8786",
+        "--workers", 3, "--store", "redis://db:6379/0", "--run-dir", tmp_path / "r",
+    )  # fmt: skip
+    assert res.exit_code == 2 and "stop here" in res.stderr
+    assert made["cls"] == name and made["address"] == "tcp://head:8786"
+    assert made["workers"] == 3
+    assert isinstance(made["executor"], Fake)
+    assert made["store"] == "redis://db:6379/0"

@@ -375,8 +375,6 @@ def worker(
     """
     from hyperhive.cli.loader import ProblemError, load_problem
 
-    if store is None and run_dir is None:
-        fail("hyperhive worker needs --store URL (e.g. redis://host:6379/0) or --run-dir DIR")
     try:
         problem = load_problem(file)
     except ProblemError as exc:
@@ -398,6 +396,8 @@ def worker(
     }
     kwargs = dict(problem.defaults)
     kwargs.update({k: v for k, v in given.items() if v is not None})
+    if store is None and kwargs.get("run_dir") is None:
+        fail("hyperhive worker needs --store URL (e.g. redis://host:6379/0) or --run-dir DIR")
     _with_address(kwargs, executor_address)
     where = escape(store) if store is not None else escape(relative(Path(kwargs["run_dir"])))
     err.print(f"joining a search of {escape(str(file))} as a peer on {where}", highlight=False)
