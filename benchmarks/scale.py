@@ -89,11 +89,14 @@ def _verdicts(results: list[Any]) -> list[str]:
         if not bad:
             load = top.server_busy if mode == "centralized" else top.store_utilization
             what = "driver" if mode == "centralized" else "store"
-            reach = top.workers / load if load > 0 else math.inf
+            # Both grow about as workers squared: the trial rate grows with the workers,
+            # and so does each trial's cost (asks see every running trial as pending;
+            # every peer reads every event).
+            reach = top.workers / math.sqrt(load) if load > 0 else math.inf
             lines.append(
                 f"- {opt}, {mode}: >= 95 % up to {top.workers:,} workers (the largest simulated); "
-                f"the {what} is {100 * load:.1f} % busy there, so it saturates near "
-                f"{reach:,.0f} workers if its cost per trial stayed flat."
+                f"the {what} is {100 * load:.1f} % busy there; growing as workers squared, it "
+                f"saturates near {reach:,.0f} workers."
             )
         else:
             first = bad[0]

@@ -177,7 +177,7 @@ def simulate(
     duration_median: float = 60.0,
     duration_sigma: float = 0.5,
     store_latency: float = 0.5e-3,
-    store_service: float = 10e-6,
+    store_service: float = 25e-6,
     event_cost: float = 0.5e-6,
     poll: float = 1.0,
     dispatch: float = 0.0,
