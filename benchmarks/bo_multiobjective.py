@@ -87,7 +87,7 @@ def run_optuna(problem: str, seed: int, evals: int, sampler: str) -> list[tuple]
     return [tuple(t.values) for t in study.trials if t.values is not None]
 
 
-def run_cbo(problem: str, seed: int, evals: int) -> list[tuple]:
+def run_cbo(problem: str, seed: int, evals: int, deadline: float) -> list[tuple]:
     from deephyper.hpo import CBO, HpProblem
 
     warnings.filterwarnings("ignore")
@@ -99,7 +99,9 @@ def run_cbo(problem: str, seed: int, evals: int) -> list[tuple]:
     out = []
     with tempfile.TemporaryDirectory() as log_dir:
         search = CBO(hp, random_state=seed, log_dir=log_dir, checkpoint_history_to_csv=False)
-        for _ in range(evals):
+        for i in range(evals):
+            if time.time() > deadline:
+                raise TimeoutError(f"out of budget after {i} evaluations")
             (config,) = search.ask(1)
             y = p.fn({q.name: float(config[q.name]) for q in p.params})
             search.tell([(config, tuple(-v for v in y))])
@@ -108,18 +110,20 @@ def run_cbo(problem: str, seed: int, evals: int) -> list[tuple]:
 
 
 def run_one(args: tuple) -> dict[str, Any]:
-    method, problem, seed, evals = args
+    method, problem, seed, evals, deadline = args
     path = CACHE / method / problem / f"{seed}.json"
     if path.exists():
         rec = json.loads(path.read_text(encoding="utf-8"))
         if rec["evals"] >= evals:
             return rec
+    if time.time() > deadline:
+        return {"method": method, "problem": problem, "seed": seed, "error": "not run (budget)"}
     t0 = time.perf_counter()
     try:
         if method in ("hyperhive", "random"):
             pts = run_hyperhive(problem, seed, evals, "auto" if method == "hyperhive" else method)
         elif method == "cbo":
-            pts = run_cbo(problem, seed, evals)
+            pts = run_cbo(problem, seed, evals, deadline)
         else:
             pts = run_optuna(problem, seed, evals, method)
     except Exception as exc:  # noqa: BLE001 - reported in the table
@@ -153,18 +157,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--cbo-seeds", type=int, default=None, help="default: --seeds")
     ap.add_argument("--evals", type=int, default=200)
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--budget-minutes", type=float, default=60.0)
     ap.add_argument("--methods", nargs="+", default=list(METHODS))
     ap.add_argument("--problems", nargs="+", default=list(MO_PROBLEMS))
     args = ap.parse_args(argv)
     info = common.machine_info()
     cbo_seeds = args.seeds if args.cbo_seeds is None else args.cbo_seeds
-    tasks = [
-        (m, p, s, args.evals)
-        for s in range(args.seeds)
-        for m in args.methods
-        for p in args.problems
-        if m != "cbo" or s < cbo_seeds
-    ]
+    deadline = time.time() + args.budget_minutes * 60
+    tasks = sorted(
+        (
+            (m, p, s, args.evals, deadline)
+            for s in range(args.seeds)
+            for m in args.methods
+            for p in args.problems
+            if m != "cbo" or s < cbo_seeds
+        ),
+        key=lambda t: (t[0] == "cbo", t[2]),  # CBO (slow) last
+    )
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         recs = list(pool.map(run_one, tasks))
     rows = []
