@@ -35,7 +35,7 @@ PEER = textwrap.dedent(
     if __name__ == "__main__":
         result = hh.worker(
             objective, space, store=None if store == "-" else store, run_dir=run_dir,
-            max_evals=max_evals, optimizer="random", lease=float(os.environ.get("LEASE", "1.5")),
+            max_evals=max_evals, optimizer="random", lease=float(os.environ.get("LEASE", "10")),
             poll=0.1, grace=float(os.environ.get("GRACE", "10")),
             executor=os.environ.get("EXECUTOR", "auto"),
         )
@@ -82,7 +82,7 @@ def _finish(procs, timeout: float = 120.0) -> None:
 def test_four_redis_peers_one_sigkilled_mid_trial(tmp_path, redis_server):
     url = f"{redis_server.url}?run=killed"
     max_evals = 40
-    victim = _start(tmp_path, tmp_path / "run", url, max_evals, SLOW="60")
+    victim = _start(tmp_path, tmp_path / "run", url, max_evals, SLOW="60", LEASE="1.5")
     _wait_for(lambda: any(pid == victim.pid for _, pid, _ in _log(tmp_path)))
     peers = [_start(tmp_path, tmp_path / "run", url, max_evals) for _ in range(3)]
     _wait_for(lambda: sum(k == "end" for k, _, _ in _log(tmp_path)) >= 3)
