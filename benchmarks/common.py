@@ -143,21 +143,27 @@ def hartmann_deephyper(job: Any) -> dict[str, Any]:
     return {"objective": -out["objective"], "metadata": {"t0": out["t0"], "t1": out["t1"]}}
 
 
-def read_trace(directory: str | os.PathLike[str]) -> list[tuple[float, float | None, float | None]]:
-    """``(t0, t1, y)`` for every objective call traced in ``directory`` (t1 None: unfinished)."""
-    starts: dict[str, float] = {}
-    ends: dict[str, tuple[float, float]] = {}
+def read_trace(
+    directory: str | os.PathLike[str],
+) -> list[tuple[str, float, float | None, float | None]]:
+    """``(worker, t0, t1, y)`` for every objective call traced in ``directory``.
+
+    ``worker`` names the process and thread that ran the call; ``t1`` and ``y`` are
+    None for a call that never returned (killed or still running).
+    """
+    out = []
     for path in Path(directory).glob("*.log"):
+        starts: dict[str, float] = {}
+        ends: dict[str, tuple[float, float]] = {}
         for line in path.read_text(encoding="utf-8").splitlines():
             parts = line.split()
             if len(parts) >= 3 and parts[0] == "S":
                 starts[parts[1]] = float(parts[2])
             elif len(parts) == 4 and parts[0] == "E":
                 ends[parts[1]] = (float(parts[2]), float(parts[3]))
-    out = []
-    for key, t0 in starts.items():
-        t1, y = ends.get(key, (None, None))
-        out.append((t0, t1, y))
+        for key, t0 in starts.items():
+            t1, y = ends.get(key, (None, None))
+            out.append((path.stem, t0, t1, y))
     return out
 
 

@@ -62,10 +62,15 @@ def importtime_run(env: dict[str, str] | None = None) -> dict[str, tuple[int, in
     return out
 
 
-def wall(code: str) -> float:
+def wall_and_cpu(code: str) -> tuple[float, float]:
+    """Wall and CPU (user + system) seconds of ``python -c code`` (CPU: less sensitive to load)."""
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, env=common.child_env())
-    return time.perf_counter() - t0
+    proc = subprocess.Popen([sys.executable, "-c", code], env=common.child_env())
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode:
+        raise subprocess.CalledProcessError(proc.returncode, code)
+    return time.perf_counter() - t0, usage.ru_utime + usage.ru_stime
 
 
 def modules_after_import() -> list[str]:
@@ -99,9 +104,10 @@ def main() -> None:
     names = set().union(*runs)
     cum = {n: common.median(r[n][1] / 1000 for r in runs if n in r) for n in names}
     selfs = {n: common.median(r[n][0] / 1000 for r in runs if n in r) for n in names}
-    walls_import = [wall("import hyperhive") for _ in range(args.reps)]
-    walls_bare = [wall("pass") for _ in range(args.reps)]
-    wall_ms = 1000 * (common.median(walls_import) - common.median(walls_bare))
+    with_import = [wall_and_cpu("import hyperhive") for _ in range(args.reps)]
+    bare = [wall_and_cpu("pass") for _ in range(args.reps)]
+    wall_ms = 1000 * (common.median(w for w, _ in with_import) - common.median(w for w, _ in bare))
+    cpu_ms = 1000 * (common.median(c for _, c in with_import) - common.median(c for _, c in bare))
 
     mods = modules_after_import()
     tops = {m.split(".")[0] for m in mods}
@@ -129,6 +135,7 @@ def main() -> None:
                 cold_ms,
             ],
             ["wall: `import hyperhive` minus `pass` (median ms)", wall_ms],
+            ["CPU (user+sys): `import hyperhive` minus `pass` (median ms)", cpu_ms],
             ["modules in sys.modules after import", len(mods)],
             ["forbidden imported (" + ", ".join(FORBIDDEN) + ")", ", ".join(forbidden) or "none"],
             ["also imported", ", ".join(m for m, v in watched.items() if v) or "none"],
@@ -155,6 +162,7 @@ def main() -> None:
         "total_ms": total_ms,
         "inherited_env_ms": cold_ms,
         "wall_ms": wall_ms,
+        "cpu_ms": cpu_ms,
         "forbidden_imported": forbidden,
         "watched": watched,
         "modules": mods,

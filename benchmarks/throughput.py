@@ -1,9 +1,12 @@
 """Loop throughput: random search on an instant objective, hyperhive against Optuna and DeepHyper.
 
 Every configuration runs in a fresh interpreter, ``--reps`` times (interleaved), and
-the table shows medians. Steady state is measured from the trials' finish timestamps
-(the ``--steady-from``-th to the last finished trial); start-up is the time from the
-call (framework objects created inside the timed region) to the first finished trial.
+the table shows medians. "driver CPU ms/trial" is the CPU time of the driver process
+(all its threads; not the worker processes of a process executor) per trial: less
+sensitive than wall time to other load on a shared machine. Steady state is measured
+from the trials' finish timestamps (the ``--steady-from``-th to the last finished
+trial); start-up is the time from the call (framework objects created inside the timed
+region) to the first finished trial.
 
     python benchmarks/throughput.py [--trials 2000] [--reps 3] [--only hh-thread-sqlite,...]
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import resource
 import tempfile
 import time
 from typing import Any
@@ -137,10 +141,17 @@ def run_deephyper(settings: dict[str, Any], n: int, seed: int, tmp: str) -> dict
 RUNNERS = {"hyperhive": run_hyperhive, "optuna": run_optuna, "deephyper": run_deephyper}
 
 
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)  # every thread of this process
+    return usage.ru_utime + usage.ru_stime
+
+
 def child(name: str, n: int, seed: int, steady_from: int) -> None:
     framework, _, settings = CONFIGS[name]
     with tempfile.TemporaryDirectory(prefix="hh-bench-") as tmp:
+        cpu0 = _cpu()
         raw = RUNNERS[framework](settings, n, seed, tmp)
+        cpu = _cpu() - cpu0
     fin = sorted(raw["finished"])
     common.emit(
         {
@@ -152,6 +163,7 @@ def child(name: str, n: int, seed: int, steady_from: int) -> None:
             "steady_tps": common.steady_rate(fin, steady_from, n),
             "overall_tps": raw["n_done"] / (raw["t_end"] - raw["t_call"]),
             "tail_s": raw["t_end"] - fin[-1] if fin else None,
+            "driver_cpu_ms_per_trial": 1000 * cpu / max(1, raw["n_done"]),
             "finished_rel": [round(t - raw["t_call"], 6) for t in fin],
         }
     )
@@ -224,6 +236,7 @@ def main() -> None:
                 med(name, "overall_tps"),
                 med(name, "startup_s"),
                 med(name, "wall_s"),
+                med(name, "driver_cpu_ms_per_trial"),
                 tps / optuna_sql if optuna_sql else float("nan"),
                 tps / optuna_mem if optuna_mem else float("nan"),
                 tps / dh if dh else float("nan"),
@@ -238,6 +251,7 @@ def main() -> None:
         "overall trials/s",
         "start-up s",
         "wall s",
+        "driver CPU ms/trial",
         "x Optuna SQLite",
         "x Optuna memory",
         "x DeepHyper",

@@ -4,7 +4,9 @@ Utilization = time spent inside the objective (timestamps taken by the objective
 itself), clipped to the window [call, call + 30 s], divided by 8 x 30 s. The
 objective also logs its start to a per-thread trace file, so that a trial still
 running at the deadline (and cancelled then) counts up to the deadline: column
-"util (+ in flight)". "util (done)" counts only trials that returned.
+"util (+ in flight)". "util (done)" counts only trials that returned. The idle
+time is split into start-up (call to each worker's first trial), gaps between
+consecutive trials on a worker, and the end (last trial done to the deadline).
 
     python benchmarks/utilization.py [--seconds 30] [--reps 3] [--only hh-process-sqlite,...]
 """
@@ -123,6 +125,37 @@ def overlap(a0: float, a1: float, b0: float, b1: float) -> float:
     return max(0.0, min(a1, b1) - max(a0, b0))
 
 
+def idle_breakdown(
+    calls: list[tuple[str, float, float | None, float | None]], w0: float, w1: float, t_end: float
+) -> dict[str, float]:
+    """Where the idle worker time of the window goes, as fractions of WORKERS x window.
+
+    ``startup``: from the call to each worker's first objective call (a worker that
+    never ran counts whole); ``gaps``: between one call's end and the next call's start
+    on the same worker; ``end``: after a worker's last call ended, to the deadline.
+    """
+    by_worker: dict[str, list[tuple[float, float]]] = collections.defaultdict(list)
+    for worker, t0, t1, _ in calls:
+        by_worker[worker].append((t0, t1 if t1 is not None else t_end))
+    capacity = WORKERS * (w1 - w0)
+    startup = (WORKERS - min(WORKERS, len(by_worker))) * (w1 - w0)
+    gaps: list[float] = []
+    end = 0.0
+    for spans in by_worker.values():
+        spans.sort()
+        startup += overlap(w0, spans[0][0], w0, w1)
+        gaps += [overlap(a[1], b[0], w0, w1) for a, b in zip(spans, spans[1:], strict=False)]
+        end += overlap(spans[-1][1], w1, w0, w1)
+    return {
+        "loss_startup": startup / capacity,
+        "loss_gaps": sum(gaps) / capacity,
+        "loss_end": end / capacity,
+        "gap_median_ms": 1000 * common.median(gaps),
+        "gap_mean_ms": 1000 * sum(gaps) / len(gaps) if gaps else float("nan"),
+        "workers_seen": len(by_worker),
+    }
+
+
 def child(name: str, seconds: int, seed: int) -> None:
     framework, _, settings = CONFIGS[name]
     with tempfile.TemporaryDirectory(prefix="hh-bench-") as tmp:
@@ -134,10 +167,10 @@ def child(name: str, seconds: int, seed: int) -> None:
     w0 = raw["t_call"]
     w1 = w0 + seconds
     capacity = WORKERS * seconds
-    busy_done = sum(overlap(t0, t1, w0, w1) for t0, t1, _ in calls if t1 is not None)
+    busy_done = sum(overlap(t0, t1, w0, w1) for _, t0, t1, _ in calls if t1 is not None)
     # an unfinished call ran until it was killed (after the deadline) or the search returned
-    busy_open = sum(overlap(t0, raw["t_end"], w0, w1) for t0, t1, _ in calls if t1 is None)
-    in_window = [(t1, y) for _, t1, y in calls if t1 is not None and t1 <= w1]
+    busy_open = sum(overlap(t0, raw["t_end"], w0, w1) for _, t0, t1, _ in calls if t1 is None)
+    in_window = [(t1, y) for _, _, t1, y in calls if t1 is not None and t1 <= w1]
     out = {
         "config": name,
         "util_done": busy_done / capacity,
@@ -147,10 +180,11 @@ def child(name: str, seconds: int, seed: int) -> None:
         "n_done": raw["n_done"],
         "best": raw["best"],
         "calls": len(calls),
-        "unfinished_calls": sum(t1 is None for _, t1, _ in calls),
-        "first_start_s": min((t0 for t0, _, _ in calls), default=w0) - w0,
+        "unfinished_calls": sum(t1 is None for _, _, t1, _ in calls),
+        "first_start_s": min((t0 for _, t0, _, _ in calls), default=w0) - w0,
         "setup_s": w0 - raw["t_setup"],
         "returned_after_s": raw["t_end"] - w0,
+        **idle_breakdown(calls, w0, w1, raw["t_end"]),
     }
     if "meta_intervals" in raw:  # cross-check with the metadata the objective returned
         busy = sum(overlap(t0, t1, w0, w1) for t0, t1 in raw["meta_intervals"])
@@ -213,6 +247,10 @@ def main() -> None:
                 med("completed_in_window"),
                 med("best_in_window"),
                 med("first_start_s"),
+                f"{med('loss_startup'):.1%}" if ok else "-",
+                f"{med('loss_gaps'):.1%}" if ok else "-",
+                med("gap_median_ms"),
+                f"{med('loss_end'):.1%}" if ok else "-",
                 med("returned_after_s"),
             ]
         )
@@ -226,6 +264,10 @@ def main() -> None:
         f"trials done in {args.seconds} s",
         "best Hartmann6",
         "first trial starts s",
+        "lost: start-up",
+        "lost: gaps",
+        "median gap ms",
+        "lost: end",
         "call returns s",
     ]
     table = common.markdown_table(headers, rows)
