@@ -329,3 +329,26 @@ def test_slots_per_trial_limits_concurrency(space):
 def test_slots_per_trial_must_be_callable(space):
     with pytest.raises(TypeError, match="slots_per_trial"):
         hh.search(quadratic, space, slots_per_trial=2)
+
+
+@pytest.mark.parametrize("executor", ["serial", "process"])
+def test_silent_trials_leave_no_artifact_folders(tmp_path, space, executor):
+    def objective(config):
+        if config["x"] > 0:
+            print("loud")
+        return quadratic(config)
+
+    result = hh.search(
+        objective,
+        space,
+        max_evals=12,
+        workers=2 if executor == "process" else 1,
+        executor=executor,
+        run_dir=tmp_path / "run",
+        seed=0,
+    )
+    folders = {p.name for p in (tmp_path / "run" / "trials").glob("*")}
+    loud = {str(t.id) for t in result.records if t.config["x"] > 0}
+    assert folders == loud
+    for name in loud:
+        assert (tmp_path / "run" / "trials" / name / "stdout.txt").read_text() == "loud\n"

@@ -149,8 +149,6 @@ def run_trial(
     started = time.time()
     token = bind(ctx)
     try:
-        if art is not None:
-            art.mkdir(parents=True, exist_ok=True)
         if art is None or capture is None or not task.capture_output:
             value = objective(dict(task.config))
         else:
@@ -218,16 +216,38 @@ def _captured(art: Path | None, mode: str | None) -> Iterator[None]:
         yield
 
 
+_scratch: list[int] = []
+
+
+def _scratch_fds() -> list[int]:
+    """Two anonymous files of this process that catch a trial's fd 1 and 2."""
+    if not _scratch:
+        import tempfile
+
+        for _ in range(2):
+            f = tempfile.TemporaryFile()  # noqa: SIM115 - kept for the process's life
+            _scratch.append(os.dup(f.fileno()))
+            f.close()
+    return _scratch
+
+
 @contextlib.contextmanager
 def _fd_capture(art: Path) -> Iterator[None]:
+    """Redirect fd 1 and 2 to scratch files; copy what was written to the artifact folder.
+
+    Nothing is created on disk for a trial that prints nothing (the common case),
+    which keeps per-trial cost low.
+    """
     sys.stdout.flush()
     sys.stderr.flush()
+    scratch = _scratch_fds()
     saved = os.dup(1), os.dup(2)
-    out = open(art / "stdout.txt", "ab")  # noqa: SIM115
-    err = open(art / "stderr.txt", "ab")  # noqa: SIM115
+    for fd in scratch:
+        os.ftruncate(fd, 0)
+        os.lseek(fd, 0, os.SEEK_SET)
     try:
-        os.dup2(out.fileno(), 1)
-        os.dup2(err.fileno(), 2)
+        os.dup2(scratch[0], 1)
+        os.dup2(scratch[1], 2)
         yield
     finally:
         with contextlib.suppress(Exception):
@@ -237,8 +257,40 @@ def _fd_capture(art: Path) -> Iterator[None]:
         os.dup2(saved[1], 2)
         os.close(saved[0])
         os.close(saved[1])
-        out.close()
-        err.close()
+        for fd, name in zip(scratch, ("stdout.txt", "stderr.txt"), strict=True):
+            size = os.lseek(fd, 0, os.SEEK_END)
+            if size:
+                os.lseek(fd, 0, os.SEEK_SET)
+                art.mkdir(parents=True, exist_ok=True)
+                with open(art / name, "ab") as out:
+                    while chunk := os.read(fd, 1 << 20):
+                        out.write(chunk)
+
+
+class _LazyFile(io.TextIOBase):
+    """A text file opened (folder included) on the first write."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.file: TextIO | None = None
+
+    def write(self, s: str) -> int:  # type: ignore[override]
+        if self.file is None:
+            if not s:
+                return 0
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.file = open(self.path, "a", encoding="utf-8")  # noqa: SIM115
+        return self.file.write(s)
+
+    def flush(self) -> None:
+        if self.file is not None:
+            self.file.flush()
+
+    def close(self) -> None:
+        if self.file is not None:
+            self.file.close()
+            self.file = None
+        super().close()
 
 
 class _ThreadRouter(io.TextIOBase):
@@ -246,9 +298,9 @@ class _ThreadRouter(io.TextIOBase):
 
     def __init__(self, fallback: TextIO) -> None:
         self.fallback = fallback
-        self.targets: dict[int, TextIO] = {}
+        self.targets: dict[int, TextIO | _LazyFile] = {}
 
-    def _target(self) -> TextIO:
+    def _target(self) -> TextIO | _LazyFile:
         return self.targets.get(threading.get_ident(), self.fallback)
 
     def write(self, s: str) -> int:  # type: ignore[override]
@@ -270,8 +322,8 @@ _router_users = 0
 def _proxy_capture(art: Path) -> Iterator[None]:
     global _router_users
     ident = threading.get_ident()
-    out = open(art / "stdout.txt", "a", encoding="utf-8")  # noqa: SIM115
-    err = open(art / "stderr.txt", "a", encoding="utf-8")  # noqa: SIM115
+    out = _LazyFile(art / "stdout.txt")
+    err = _LazyFile(art / "stderr.txt")
     with _router_lock:
         if _router_users == 0:
             _routers["stdout"] = _ThreadRouter(sys.stdout)

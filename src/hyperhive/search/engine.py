@@ -273,7 +273,8 @@ class Engine:
         return finished
 
     def run(self) -> str:
-        self.start = time.monotonic()
+        if not self.start:  # set by the caller when the search call began
+            self.start = time.monotonic()
         flag = StopFlag()
         last_progress = 0.0
         with stop_on_signals(flag):

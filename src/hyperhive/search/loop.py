@@ -193,6 +193,7 @@ def _run(
     warm: Sequence[Trial] = (),
     slots_per_trial: Callable[[dict[str, Any]], int] | None = None,
 ) -> Result:
+    began = time.monotonic()  # the timeout counts from here, start-up of workers included
     state.load()
     opt.setup(state.space, state.directions, seed=state.seed)
     if warm:
@@ -209,6 +210,7 @@ def _run(
         callbacks=callbacks,
         on_progress=on_progress,
         slots_per_trial=slots_per_trial,
+        start=began,
     )
     view = SearchState(directions=list(state.directions))
     loop.view = view

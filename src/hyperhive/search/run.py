@@ -82,7 +82,7 @@ class Run:
     def artifact_dir(self, trial: Trial | int) -> Path | None:
         """The trial's artifact folder (None in memory)."""
         tid = trial.id if isinstance(trial, Trial) else int(trial)
-        d = self._state.artifact_dir(tid)
+        d = self._state.artifact_dir(tid, create=True)
         return Path(d) if d is not None else None
 
     def tell(

@@ -150,11 +150,11 @@ class RunState:
                 created.append(t)
         return created
 
-    def artifact_dir(self, trial_id: int) -> str | None:
+    def artifact_dir(self, trial_id: int, create: bool = False) -> str | None:
         """The trial's artifact folder (None in memory)."""
         if self.run_dir is None:
             return None
-        return str(self.run_dir.artifact_dir(trial_id))
+        return str(self.run_dir.artifact_dir(trial_id, create=create))
 
     def finished_in_order(self) -> list[Trial]:
         """Finished trials in the order they finished (for replaying an optimizer)."""

@@ -12,7 +12,6 @@ import contextvars
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -29,22 +28,40 @@ class Channel(Protocol):
         """True once the driver (a stopper) asked this trial to end."""
 
 
-@dataclass
 class TrialContext:
     """What the running objective can learn about its trial.
 
     Attributes:
         id: the trial id.
         seed: a seed of its own, derived from the search seed and the id.
-        artifact_dir: a folder of its own (None when the run keeps nothing on disk).
         config: the configuration being evaluated.
+        channel: carries reports to the driver and stop requests back.
     """
 
-    id: int
-    seed: int | None
-    artifact_dir: Path | None
-    config: dict[str, Any]
-    channel: Channel | None = None
+    def __init__(
+        self,
+        id: int,
+        seed: int | None,
+        artifact_dir: Path | None,
+        config: dict[str, Any],
+        channel: Channel | None = None,
+    ) -> None:
+        self.id = id
+        self.seed = seed
+        self.config = config
+        self.channel = channel
+        self._artifact_dir = artifact_dir
+
+    @property
+    def artifact_dir(self) -> Path | None:
+        """A folder of the trial's own, created on first use (None when the run keeps
+        nothing on disk)."""
+        if self._artifact_dir is not None:
+            self._artifact_dir.mkdir(parents=True, exist_ok=True)
+        return self._artifact_dir
+
+    def __repr__(self) -> str:
+        return f"TrialContext(id={self.id}, seed={self.seed}, artifact_dir={self._artifact_dir})"
 
     def report(self, value: float | Sequence[float], step: int | None = None) -> None:
         """Record an intermediate value (see :func:`report`)."""
