@@ -128,9 +128,12 @@ def child_dask_local(seconds: float, seed: int) -> dict[str, Any]:
 
     import hyperhive as hh
 
-    with dask.config.set({"distributed.worker.profile.enabled": False}), LocalCluster(
-        n_workers=WORKERS, threads_per_worker=1, dashboard_address=None, memory_limit=0
-    ) as cluster:
+    with (
+        dask.config.set({"distributed.worker.profile.enabled": False}),
+        LocalCluster(
+            n_workers=WORKERS, threads_per_worker=1, dashboard_address=None, memory_limit=0
+        ) as cluster,
+    ):
         with Client(cluster, set_as_default=False) as client:
             client.run(_warm)
         return hyperhive_search(hh.executors.Dask(address=cluster), seconds, seed)
