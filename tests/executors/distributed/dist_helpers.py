@@ -139,7 +139,8 @@ def check_controls(ex: Executor, sink: Sink) -> None:
     grandchild = [int(v) for s, v in sink.of(1000) if s == -1]
     assert len(grandchild) == 1
     assert wait_until(lambda: not alive(grandchild[0]), 10)
-    assert sink.of(1000)[:3] == [(0, 1.0), (1, 2.0), (2, 3.0)]
+    # each report once; live forwarding from a killed trial may interleave the steps
+    assert sorted(r for r in sink.of(1000) if r[0] >= 0) == [(0, 1.0), (1, 2.0), (2, 3.0)]
 
     # cancelling a trial in a child process kills it
     fut = ex.submit(TrialTask(1001, {"x": 1.0, "hang": True}, timeout=60.0))
