@@ -479,7 +479,7 @@ def trials(
 
 @app.command()
 def demo(
-    max_evals: int = typer.Option(40, "--max-evals", "-n", help="Counted trials to run."),
+    max_evals: int = typer.Option(60, "--max-evals", "-n", help="Counted trials to run."),
     timeout: float | None = typer.Option(None, "--timeout", help="Wall-time limit in seconds."),
     workers: int = typer.Option(2, "--workers", "-w", help="Process workers."),
     executor: str = typer.Option("process", "--executor", "-e", help="Executor to use."),
