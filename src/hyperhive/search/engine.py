@@ -19,6 +19,30 @@ from hyperhive.search.state import RunState
 from hyperhive.trial import Trial, TrialStatus, end_event, report_event, submit_event
 
 
+def apply_outcome(trial: Trial, fut: Future, n_objectives: int) -> None:
+    """Copy the outcome a future resolved to onto ``trial``.
+
+    An executor error loses the trial; a done trial with the wrong number of
+    objective values fails.
+    """
+    try:
+        out: TrialOutcome = fut.result()
+    except BaseException as exc:  # noqa: BLE001 - an executor error loses the trial
+        out = TrialOutcome(trial.id, TrialStatus.LOST, reason=f"executor error: {exc!r}")
+    vals = out.objective
+    n_vals = 0 if vals is None else (len(vals) if isinstance(vals, tuple) else 1)
+    if out.status == TrialStatus.DONE and n_vals != n_objectives:
+        out.status, out.objective = TrialStatus.FAILED, None
+        out.reason = (
+            f"objective returned {n_vals} value(s) but the search has {n_objectives} direction(s)"
+        )
+    trial.status, trial.reason = out.status, out.reason
+    trial.objective, trial.constraints = out.objective, out.constraints
+    trial.metadata, trial.traceback = out.metadata, out.traceback
+    trial.started, trial.worker, trial.host = out.started, out.worker, out.host
+    trial.finished = out.finished if out.finished is not None else time.time()
+
+
 @dataclass
 class Retry:
     """A configuration waiting to be submitted (a re-run, an initial point, or held)."""
@@ -163,29 +187,9 @@ class Engine:
         self.slots.pop(tid, None)
         if trial is None:
             return None
-        try:
-            out: TrialOutcome = fut.result()
-        except BaseException as exc:  # noqa: BLE001 - an executor error loses the trial
-            out = TrialOutcome(tid, TrialStatus.LOST, reason=f"executor error: {exc!r}")
-        k = len(self.state.directions)
-        vals = out.objective
-        n_vals = 0 if vals is None else (len(vals) if isinstance(vals, tuple) else 1)
-        if out.status == TrialStatus.DONE and n_vals != k:
-            out.status = TrialStatus.FAILED
-            out.reason = f"objective returned {n_vals} value(s) but the search has {k} direction(s)"
-            out.objective = None
-        trial.status = out.status
-        trial.objective = out.objective
-        trial.constraints = out.constraints
-        trial.metadata = out.metadata
-        trial.reason = out.reason
-        if out.status == TrialStatus.CANCELLED and self.cancel_reason:
+        apply_outcome(trial, fut, len(self.state.directions))
+        if trial.status == TrialStatus.CANCELLED and self.cancel_reason:
             trial.reason = self.cancel_reason
-        trial.traceback = out.traceback
-        trial.started = out.started
-        trial.finished = out.finished if out.finished is not None else time.time()
-        trial.worker = out.worker
-        trial.host = out.host
         if trial.started is not None:
             self.busy += max(0.0, trial.finished - trial.started)
         self.pending_events.append(end_event(trial))

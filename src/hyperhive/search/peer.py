@@ -13,10 +13,11 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from hyperhive.executors import Executor, TrialOutcome, TrialTask
+from hyperhive.executors import Executor, TrialTask
 from hyperhive.optimizers import Optimizer
 from hyperhive.search.callbacks import CallbackLike, SearchState
 from hyperhive.search.claims import Coordinator
+from hyperhive.search.engine import apply_outcome
 from hyperhive.search.signals import StopFlag, stop_on_signals
 from hyperhive.search.state import RunState, trial_seed
 from hyperhive.trial import Trial, TrialStatus, end_event, report_event, submit_event
@@ -214,23 +215,9 @@ class Peer:
         trial = self.in_flight.pop(tid, None)
         if trial is None:
             return False
-        try:
-            out: TrialOutcome = fut.result()
-        except BaseException as exc:  # noqa: BLE001 - an executor error loses the trial
-            out = TrialOutcome(tid, TrialStatus.LOST, reason=f"executor error: {exc!r}")
-        k = len(self.state.directions)
-        vals = out.objective
-        n_vals = 0 if vals is None else (len(vals) if isinstance(vals, tuple) else 1)
-        if out.status == TrialStatus.DONE and n_vals != k:
-            out.status, out.objective = TrialStatus.FAILED, None
-            out.reason = f"objective returned {n_vals} value(s) but the search has {k} direction(s)"
-        trial.status, trial.reason = out.status, out.reason
-        if out.status == TrialStatus.CANCELLED and self.release_as is not None:
+        apply_outcome(trial, fut, len(self.state.directions))
+        if trial.status == TrialStatus.CANCELLED and self.release_as is not None:
             trial.status, trial.reason = self.release_as
-        trial.objective, trial.constraints = out.objective, out.constraints
-        trial.metadata, trial.traceback = out.metadata, out.traceback
-        trial.started, trial.worker, trial.host = out.started, out.worker, out.host
-        trial.finished = out.finished if out.finished is not None else time.time()
         if trial.started is not None:
             self.busy += max(0.0, trial.finished - trial.started)
         self.pending_events.append(end_event(trial))

@@ -7,13 +7,16 @@ import logging
 import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from hyperhive.space import Space, as_space
 from hyperhive.storage import MemoryStore, RunDir, Store, open_store
 from hyperhive.trial import Trial, apply_event
+
+if TYPE_CHECKING:
+    from hyperhive.search.result import Result
 
 logger = logging.getLogger("hyperhive")
 
@@ -155,6 +158,22 @@ class RunState:
         if self.run_dir is None:
             return None
         return str(self.run_dir.artifact_dir(trial_id, create=create))
+
+    def result(self, stop_reason: str | None = None) -> Result:
+        """The run as a :class:`Result`; with a run directory, also writes ``results.csv``."""
+        from hyperhive.search.result import Result
+
+        result = Result(
+            self.trials.values(),
+            self.space,
+            self.directions,
+            run_dir=self.run_dir.path if self.run_dir else None,
+            stop_reason=stop_reason,
+            seed=self.seed,
+        )
+        if self.run_dir is not None:
+            self.run_dir.write_results(result.trials)
+        return result
 
     def finished_in_order(self) -> list[Trial]:
         """Finished trials in the order they finished (for replaying an optimizer)."""

@@ -249,17 +249,7 @@ def worker(
             handler.close()
         if on_progress is not None and hasattr(on_progress, "close"):
             on_progress.close()
-    result = Result(
-        state.trials.values(),
-        state.space,
-        state.directions,
-        run_dir=state.run_dir.path if state.run_dir else None,
-        stop_reason=reason,
-        seed=state.seed,
-    )
-    if state.run_dir is not None:
-        state.run_dir.write_results(result.trials)
-    return result
+    return state.result(reason)
 
 
 def peers(store: str | Store, run_dir: str | Path | None = None) -> dict[str, dict[str, Any]]:
