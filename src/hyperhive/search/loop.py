@@ -23,6 +23,7 @@ from hyperhive.trial import Trial, TrialStatus, end_event
 logger = logging.getLogger("hyperhive")
 
 IN_DRIVER = ("serial", "thread")
+DRIVER_STOPPED = "the driver stopped before the trial finished; re-run on resume"
 
 
 def _check_positive(name: str, value: Any, *, integer: bool, allow_none: bool = True) -> None:
@@ -217,16 +218,23 @@ def _run(
     done_configs = [t.config for t in state.trials.values()]
     loop.initial.extend(c for c in initial if c not in done_configs)
     # Resume: trials left running by a driver that died are ended as lost and re-run.
+    # A lost trial whose re-run was never submitted (the driver died in between) is
+    # re-run too.
     orphans = [t for t in state.trials.values() if not t.status.finished]
     now = time.time()
     events = []
     for t in orphans:
         t.status = TrialStatus.LOST
-        t.reason = "the driver stopped before the trial finished; re-run on resume"
+        t.reason = DRIVER_STOPPED
         t.finished = now
         events.append(end_event(t))
-        loop.retries.append(Retry(dict(t.config), t.attempt + 1, t.id))
     state.commit(events)
+    retried = {t.retry_of for t in state.trials.values() if t.retry_of is not None}
+    for t in sorted(state.trials.values(), key=lambda t: t.id):
+        if t.status != TrialStatus.LOST or t.id in retried:
+            continue
+        if t.reason == DRIVER_STOPPED or t.attempt < max_retries:
+            loop.retries.append(Retry(dict(t.config), t.attempt + 1, t.id))
     history = state.finished_in_order()
     if history:
         logger.info(
@@ -246,14 +254,4 @@ def _run(
     finally:
         exe.shutdown(wait=False)
     logger.info("search ended: %s (%d counted trials)", reason, view.counted)
-    result = Result(
-        state.trials.values(),
-        state.space,
-        state.directions,
-        run_dir=state.run_dir.path if state.run_dir else None,
-        stop_reason=reason,
-        seed=state.seed,
-    )
-    if state.run_dir is not None:
-        state.run_dir.write_results(result.trials)
-    return result
+    return state.result(reason)
