@@ -111,6 +111,14 @@ class Executor(abc.ABC):
         Returns False when the trial is unknown or already finished.
         """
 
+    def queue_slots(self) -> int:
+        """Trials the search may submit beyond ``workers``, to wait in the engine's queue.
+
+        A queued trial starts the moment a worker frees, without a round trip to the
+        driver. Executors whose dispatch is fast return 0 (the default).
+        """
+        return 0
+
     def request_stop(self, trial_id: int) -> None:  # noqa: B027 - optional
         """Make ``hh.should_stop()`` return True inside the trial (used by stoppers)."""
 

@@ -105,7 +105,8 @@ class Engine:
 
     def fill(self) -> None:
         """Submit new trials while worker slots and budget allow (one atomic journal write)."""
-        free = self.executor.workers - sum(self.slots.values())
+        queued = self.executor.queue_slots() if self.slots_per_trial is None else 0
+        free = self.executor.workers + queued - sum(self.slots.values())
         rem = self.remaining()
         n = free if rem is None else min(free, rem)
         events = self.pending_events

@@ -135,7 +135,7 @@ class Peer:
         return out[:n]
 
     def fill(self) -> None:
-        free = self.executor.workers - len(self.in_flight)
+        free = self.executor.workers + self.executor.queue_slots() - len(self.in_flight)
         if free <= 0:
             return
         for old in self.candidates(free):

@@ -97,3 +97,65 @@ def test_gpu_placement(dask_cluster, tmp_path):
         ex.shutdown(wait=False)
         worker.terminate()
         worker.wait(30)
+
+
+def _max_in_flight(records: list[hh.Trial]) -> int:
+    """The most trials submitted and not yet finished at one time."""
+    edges = sorted(
+        [(t.submitted, 1) for t in records if t.submitted is not None]
+        + [(t.finished, -1) for t in records if t.finished is not None]
+    )
+    level = peak = 0
+    for _, step in edges:
+        level += step
+        peak = max(peak, level)
+    return peak
+
+
+def test_prefetch_queues_trials_and_keeps_the_budget(dask_cluster):
+    """prefetch=8 keeps up to 16 trials in flight on 8 workers; the budget stays exact."""
+    addresses = set(dask_cluster.scheduler_info["workers"])
+    executor = hh.executors.Dask(address=dask_cluster.scheduler_address, prefetch=8)
+    assert executor.queue_slots() == 8
+
+    def objective(config: dict) -> dict:
+        import time
+
+        hh.report(config["x"], step=0)
+        hh.report(config["x"] + 1, step=1)
+        hh.report(config["x"] + 2, step=2)
+        time.sleep(0.1)
+        return {"objective": config["x"] ** 2}
+
+    result = hh.search(
+        objective, SPACE, executor=executor, max_evals=48, optimizer="random", seed=2
+    )
+    check_search(result, 48, lambda w: w in addresses)
+    assert len(result.records) == 48
+    assert 8 < _max_in_flight(result.records) <= 16
+
+
+def test_prefetched_trials_cancelled_at_timeout(dask_cluster):
+    """At the search timeout, queued trials end as cancelled before they started."""
+    executor = hh.executors.Dask(address=dask_cluster.scheduler_address, prefetch=8)
+    result = hh.search(
+        make_objective(),
+        hh.Space({"x": hh.Float(-1.0, 1.0), "sleep": hh.Constant(0.4)}),
+        executor=executor,
+        timeout=1.5,
+        optimizer="random",
+        seed=3,
+    )
+    cancelled = [t for t in result.records if t.status == TrialStatus.CANCELLED]
+    assert len(cancelled) >= 8  # 8 running were cut, 8 queued never started
+    assert any(t.reason and "search ended" in t.reason for t in cancelled)
+    done = [t for t in result.records if t.status == TrialStatus.DONE]
+    assert done and all(not t.status.counted for t in cancelled)
+    assert len({t.id for t in result.records}) == len(result.records)
+
+
+def test_prefetch_argument_is_checked():
+    with pytest.raises(ValueError, match="prefetch.*-1"):
+        hh.executors.Dask(prefetch=-1)
+    with pytest.raises(ValueError, match="prefetch.*True"):
+        hh.executors.Dask(prefetch=True)

@@ -1,0 +1,107 @@
+"""The rule by which remote executors keep trials queued (``prefetch``), and the search
+loop submitting beyond ``workers`` when an executor asks for it."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import hyperhive as hh
+from hyperhive.executors._remote import RemoteExecutor, _Entry
+from hyperhive.executors.local import Thread
+
+
+class _Idle(RemoteExecutor):
+    """A remote executor with no engine: only its bookkeeping is exercised."""
+
+    name = "idle"
+
+    def _connect(self) -> None: ...
+
+    def _launch(self, trial_id: int, task_wire: tuple[Any, ...], isolate: bool) -> Any:
+        return None
+
+    def _abort(self, entry: _Entry) -> None: ...
+
+    def _signal(self, entry: _Entry, what: str) -> None: ...
+
+    def _close(self) -> None: ...
+
+
+def test_fixed_prefetch_is_used_as_given():
+    ex = _Idle(4)
+    assert ex.queue_slots() == 0  # the default of the base class: no queue
+    ex.prefetch = 3
+    assert ex.queue_slots() == 3
+
+
+def test_auto_prefetch_follows_latency_over_duration():
+    ex = _Idle(8)
+    ex.prefetch = None
+    assert ex.queue_slots() == 0  # nothing measured yet
+    ex._dispatch.extend([0.010] * 10)  # 10 ms from hand-off to start
+    ex._durations.extend([0.3] * 10)  # 0.3 s trials: 3.3% lost -> queue one per worker
+    assert ex.queue_slots() == 8
+    ex._durations.extend([60.0] * 64)  # one-minute trials: 0.02% -> no queue
+    assert ex.queue_slots() == 0
+
+
+def test_dispatch_measured_only_for_trials_sent_to_a_free_worker():
+    ex = _Idle(1)
+    ex.start(lambda c: 0.0, lambda *a: None)
+    ex.submit(hh.executors.TrialTask(1, {}))
+    ex.submit(hh.executors.TrialTask(2, {}))  # queued behind trial 1
+    time.sleep(0.02)
+    ex._started(1, "w")
+    ex._started(2, "w")
+    assert len(ex._dispatch) == 1 and ex._dispatch[0] >= 0.02
+    ex.shutdown(wait=False)
+
+
+class _Queued(Thread):
+    """A thread executor that asks for two queued trials beyond its workers."""
+
+    def queue_slots(self) -> int:
+        return 2
+
+
+def test_search_submits_queue_slots_beyond_workers():
+    lock = threading.Lock()
+    state = {"in": 0, "peak": 0}
+    events: list[int] = []
+
+    def objective(config: dict) -> float:
+        with lock:
+            state["in"] += 1
+            state["peak"] = max(state["peak"], state["in"])
+        time.sleep(0.05)
+        with lock:
+            state["in"] -= 1
+        return config["x"]
+
+    class Cb:
+        def __call__(self, trial: hh.Trial, view: Any) -> None:
+            events.append(trial.id)
+
+    ex = _Queued(2)
+    result = hh.search(
+        objective,
+        hh.Space({"x": hh.Float(0.0, 1.0)}),
+        executor=ex,
+        max_evals=12,
+        optimizer="random",
+        seed=0,
+        callbacks=[Cb()],
+    )
+    assert sum(t.status.counted for t in result.records) == 12 == len(events)
+    # up to workers + queue_slots = 4 were submitted at once (the thread pool ran 2)
+    edges = sorted(
+        [(t.submitted, 1) for t in result.records] + [(t.finished, -1) for t in result.records]
+    )
+    level = peak = 0
+    for _, step in edges:
+        level += step
+        peak = max(peak, level)
+    assert peak == 4
+    assert state["peak"] == 2
