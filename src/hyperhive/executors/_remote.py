@@ -149,14 +149,16 @@ class _Entry:
     """The driver's record of one submitted trial."""
 
     __slots__ = (
-        "delivered", "direct", "future", "handle", "launched", "started", "stop", "task", "where"
+        "direct", "early", "future", "handle", "launched", "next_seq", "started", "stop", "task",
+        "where",
     )  # fmt: skip
 
     def __init__(self, task: TrialTask, future: Future[TrialOutcome]) -> None:
         self.task = task
         self.future = future
         self.handle: Any = None  # the engine's future / object ref
-        self.delivered: set[int] = set()  # report numbers already given to the sink
+        self.next_seq = 0  # reports 0..next_seq-1 were given to the sink, in order
+        self.early: dict[int, tuple[Any, Any, float]] = {}  # arrived ahead of a missing one
         self.where: Any = None  # the engine worker running it, once known
         self.started: float | None = None
         self.stop = False
@@ -362,13 +364,31 @@ class RemoteExecutor(Executor):
             self._try_signal(entry, "stop")
 
     def _report(self, trial_id: int, seq: int, step: int | None, value: Any, t: float) -> None:
-        """A live report; dropped when the trial is over or the report was given already."""
+        """A live report, given to the sink in the order the trial made its reports.
+
+        One that arrives ahead of an earlier one waits for it (forwarding may reorder);
+        one given already, or for a trial that is over, is dropped.
+        """
         with self._lock:
             entry = self._entries.get(trial_id)
-            if entry is None or seq in entry.delivered:
+            if entry is None or seq < entry.next_seq or seq in entry.early:
                 return
-            entry.delivered.add(seq)
-        self._deliver(trial_id, step, value, t)
+            entry.early[seq] = (step, value, t)
+            self._flush(entry, complete=False)
+
+    def _flush(self, entry: _Entry, complete: bool) -> None:
+        """Give the sink the reports that are next in order (``complete``: all held ones,
+        skipping the numbers that never came). Called with the lock held."""
+        while entry.early:
+            if entry.next_seq not in entry.early:
+                if not complete:
+                    return
+                entry.next_seq = min(entry.early)
+            step, value, t = entry.early.pop(entry.next_seq)
+            entry.next_seq += 1
+            self._deliver(
+                entry.task.trial_id, step, tuple(value) if isinstance(value, list) else value, t
+            )
 
     def _finished(
         self, trial_id: int, outcome_wire: Any, reports: list[Any] | tuple[Any, ...]
@@ -378,10 +398,10 @@ class RemoteExecutor(Executor):
             entry = self._entries.get(trial_id)
             if entry is None:
                 return
-            missing = [(i, r) for i, r in enumerate(reports) if i not in entry.delivered]
-            entry.delivered.update(i for i, _ in missing)
-        for _, (step, value, t) in missing:
-            self._deliver(trial_id, step, tuple(value) if isinstance(value, list) else value, t)
+            for i, (step, value, t) in enumerate(reports):
+                if i >= entry.next_seq:
+                    entry.early.setdefault(i, (step, value, t))
+            self._flush(entry, complete=True)
         outcome = outcome_from_wire(outcome_wire)
         if outcome.started is not None and outcome.finished is not None:
             with self._lock:
@@ -392,6 +412,8 @@ class RemoteExecutor(Executor):
         """The engine could not run the trial (``lost``: its worker died)."""
         with self._lock:
             entry = self._entries.get(trial_id)
+            if entry is not None:
+                self._flush(entry, complete=True)  # live reports held back for a gap
         if entry is not None:
             self._resolve(trial_id, self._outcome(entry, status, reason))
 

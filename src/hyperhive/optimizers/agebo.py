@@ -117,6 +117,7 @@ class AgEBO(Optimizer):
 
     name: ClassVar[str] = "agebo"
     replay_deterministic: ClassVar[bool] = True
+    ask_ahead: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -171,6 +172,17 @@ class AgEBO(Optimizer):
             self.hp = get_optimizer(self.hp_optimizer)
             seed = int(self.derive_rng(_HP_STREAM).integers(2**63 - 1))
             self.hp.setup(subspace(space, self.hp_names), self.directions, seed=seed)
+
+    def prepare(self) -> None:
+        """Passed on to the hyperparameter optimizer."""
+        if self.hp is not None:
+            self.hp.prepare()
+
+    def set_concurrency(self, workers: int) -> None:
+        """Passed on to the hyperparameter optimizer (BO refits in the background)."""
+        super().set_concurrency(workers)
+        if self.hp is not None:
+            self.hp.set_concurrency(workers)
 
     @staticmethod
     def _part(trials: Sequence[Trial], names: Sequence[str]) -> list[Trial]:

@@ -47,6 +47,10 @@ class Optimizer(abc.ABC):
     #: another with the same seed asks the same configurations, whether or not
     #: it asked anything before. The contract suite checks it when set.
     replay_deterministic: ClassVar[bool] = False
+    #: True when asking is costly enough (milliseconds) that the search loop should ask
+    #: for the next configuration while all workers are busy, so that a worker that
+    #: frees gets one at once. False for the cheap optimizers.
+    ask_ahead: ClassVar[bool] = False
 
     def __init__(self, seed: int | None = None) -> None:
         self.seed = _check_seed(seed)
@@ -57,6 +61,7 @@ class Optimizer(abc.ABC):
         self.entropy: int = 0
         self._n_asked = 0
         self._told_ids: set[int] = set()
+        self.concurrency = 1
 
     # -- binding -----------------------------------------------------------------
     def setup(self, space: Space, directions: Sequence[str], seed: int | None = None) -> None:
@@ -92,6 +97,20 @@ class Optimizer(abc.ABC):
         self._n_asked = 0
         self._told_ids = set()
         self._setup()
+
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """Slow one-time work before the first ask (imports); the default does nothing.
+
+        The search loop calls it in a thread while the executor starts its workers.
+        """
+
+    def set_concurrency(self, workers: int) -> None:
+        """Told by the search how many trials run at once (after :meth:`setup`).
+
+        The default ignores it; :class:`~hyperhive.optimizers.BO` refits its model in
+        a background thread when it is more than 1.
+        """
+        self.concurrency = int(workers)
 
     def _setup(self) -> None:  # noqa: B027 - optional hook
         """Hook run after :meth:`setup`."""

@@ -79,6 +79,8 @@ class Engine:
     busy: float = 0.0
     stop_reason: str | None = None
     cancel_reason: str | None = None
+    #: Configurations asked ahead while the workers were busy (see :meth:`ask_ahead`).
+    ready: list[dict[str, Any]] = field(default_factory=list)
 
     # -- bookkeeping -------------------------------------------------------------
     def sink(self, trial_id: int, step: int | None, value: Any, t: float) -> None:
@@ -137,7 +139,11 @@ class Engine:
         if n > 0 and not blocked:
             pending = list(self.in_flight.values())
             if self.slots_per_trial is None:
-                for cfg in self.optimizer.ask(n, pending=pending):
+                early, self.ready = self.ready[:n], self.ready[n:]
+                fresh = (
+                    self.optimizer.ask(n - len(early), pending=pending) if n > len(early) else []
+                )
+                for cfg in (*early, *fresh):
                     take(Retry(cfg, 0, None))
             else:  # one at a time: how many fit depends on each configuration's slots
                 while n > 0:
@@ -159,6 +165,28 @@ class Engine:
             )
             fut = self.executor.submit(task)
             fut.add_done_callback(lambda f, tid=t.id: self._on_done(tid, f))
+
+    def ask_ahead(self) -> None:
+        """While every worker is busy and no result waits, ask the next configuration.
+
+        Only for optimizers whose ask is costly (``Optimizer.ask_ahead``), with more than
+        one worker (a serial search stays step-by-step deterministic) and while the budget
+        leaves room for another trial. The worker that frees next then gets it at once
+        instead of waiting for the ask; it was proposed without the result that freed
+        the worker, as if one more trial had been pending.
+        """
+        if (
+            self.ready
+            or not self.optimizer.ask_ahead
+            or self.executor.workers < 2
+            or self.slots_per_trial is not None
+            or not self.inbox.empty()
+        ):
+            return
+        rem = self.remaining()
+        if rem is not None and rem <= 0:
+            return
+        self.ready = self.optimizer.ask(1, pending=list(self.in_flight.values()))
 
     # -- receiving -----------------------------------------------------------------
     def drain(self, wait: float) -> list[Trial]:
@@ -290,6 +318,8 @@ class Engine:
                 if not self.in_flight:
                     reason = self.done_reason(flag) or "the optimizer proposed no more trials"
                     break
+                if not flag and self.view and not self.view.stop_reason:
+                    self.ask_ahead()
                 wait = 0.5
                 if self.timeout is not None:
                     wait = min(wait, max(0.0, self.timeout - (time.monotonic() - self.start)))

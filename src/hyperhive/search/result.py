@@ -54,8 +54,10 @@ class Result:
         run_dir: str | Path | None = None,
         stop_reason: str | None = None,
         seed: int | None = None,
+        incumbent_id: int | None = None,
     ) -> None:
         self.records: list[Trial] = sorted(trials, key=lambda t: t.id)
+        self._incumbent_id = incumbent_id
         self.space = space
         self.directions = list(directions)
         self.run_dir = Path(run_dir) if run_dir is not None else None
@@ -116,6 +118,20 @@ class Result:
         feasible = [t for t in done if t.feasible] or done
         sign = 1.0 if self.directions[0] == "minimize" else -1.0
         return min(feasible, key=lambda t: (sign * t.values[0], t.id))  # type: ignore[index]
+
+    @property
+    def incumbent(self) -> Trial | None:
+        """The trial the optimizer recommends; :attr:`best` unless it says otherwise.
+
+        With ``BO(incumbent="mean")`` (noisy objectives) it is the done trial with the
+        best posterior mean of the model, which is less fooled by one lucky evaluation
+        than the best observed value.
+        """
+        if self._incumbent_id is not None:
+            for t in self.records:
+                if t.id == self._incumbent_id:
+                    return t
+        return self.best
 
     def pareto_front(self) -> list[Trial]:
         """The non-dominated done trials (feasible ones when any are), ordered by id."""

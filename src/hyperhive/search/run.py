@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from hyperhive.executors.runner import HOST, classify
 from hyperhive.optimizers import Optimizer, get_optimizer
 from hyperhive.search.result import Result
 from hyperhive.search.state import RunState, normalize_directions
-from hyperhive.space import Space
+from hyperhive.space import Space, as_space
 from hyperhive.storage import RunDir, Store
 from hyperhive.trial import Trial, TrialStatus, end_event, submit_event
 
@@ -28,6 +29,12 @@ class Run:
         optimizer: a name or an :class:`hyperhive.optimizers.Optimizer`.
         direction: ``"minimize"``, ``"maximize"`` or a list of them.
         seed: the run's seed (None draws one, or takes the recorded one).
+        initial_points: configurations the first asks return (e.g. a known good
+            one), in order, skipping those the run already holds; they count as
+            trials.
+        warm_start: an earlier run (its directory, or a :class:`Result`) whose
+            finished trials the optimizer learns from before its first proposal
+            (see ``hh.search``); they are not trials of this run.
 
     Example:
         >>> run = hh.Run(space, run_dir="runs/arr")       # doctest: +SKIP
@@ -42,12 +49,21 @@ class Run:
         optimizer: str | Optimizer = "auto",
         direction: str | list[str] = "minimize",
         seed: int | None = None,
+        initial_points: Sequence[Mapping[str, Any]] | None = None,
+        warm_start: str | Path | Result | None = None,
     ) -> None:
+        from hyperhive.search.warm import check_initial_points, warm_trials
+
         directions = normalize_directions(direction)
         self.optimizer = get_optimizer(optimizer)
-        self._state = RunState(space, directions, run_dir, seed, self.optimizer.settings())
+        space_obj = as_space(space)
+        self._initial = check_initial_points(initial_points, space_obj)
+        warm = warm_trials(warm_start, space_obj, directions) if warm_start is not None else []
+        self._state = RunState(space_obj, directions, run_dir, seed, self.optimizer.settings())
         self._state.load()
         self.optimizer.setup(self._state.space, directions, seed=self._state.seed)
+        if warm:
+            self.optimizer.warm_start(warm)
         self.optimizer.tell(self._state.finished_in_order())
         self._told = {t.id for t in self._state.trials.values() if t.status.finished}
 
@@ -73,7 +89,13 @@ class Run:
         """A new trial (journaled as running); its ``config``, ``id`` and ``seed`` are set."""
         self.refresh()
         pending = [t for t in self._state.trials.values() if not t.status.finished]
-        (config,) = self.optimizer.ask(1, pending=pending)
+        held = [t.config for t in self._state.trials.values()]
+        while self._initial and self._initial[0] in held:
+            self._initial.pop(0)
+        if self._initial:
+            config = self._initial.pop(0)
+        else:
+            (config,) = self.optimizer.ask(1, pending=pending)
         (trial,) = self._state.commit([submit_event(None, config)])
         trial.started = trial.submitted
         trial.host = HOST
@@ -139,14 +161,7 @@ class Run:
     def result(self) -> Result:
         """The run so far as a :class:`hyperhive.Result`."""
         self.refresh()
-        rd = self._state.run_dir
-        return Result(
-            self._state.trials.values(),
-            self._state.space,
-            self._state.directions,
-            run_dir=rd.path if rd else None,
-            seed=self._state.seed,
-        )
+        return self._state.result(optimizer=self.optimizer)
 
 
 def load(run_dir: str | Path, store: str | Store | None = None) -> Result:

@@ -159,9 +159,18 @@ class RunState:
             return None
         return str(self.run_dir.artifact_dir(trial_id, create=create))
 
-    def result(self, stop_reason: str | None = None) -> Result:
-        """The run as a :class:`Result`; with a run directory, also writes ``results.csv``."""
+    def result(self, stop_reason: str | None = None, optimizer: Any = None) -> Result:
+        """The run as a :class:`Result`; with a run directory, also writes ``results.csv``.
+
+        ``optimizer``: its ``incumbent()`` (when it has one) becomes ``Result.incumbent``.
+        """
         from hyperhive.search.result import Result
+
+        incumbent = None
+        pick = getattr(optimizer, "incumbent", None)
+        if callable(pick) and len(self.directions) == 1:
+            chosen = pick()
+            incumbent = chosen.id if chosen is not None else None
 
         result = Result(
             self.trials.values(),
@@ -170,6 +179,7 @@ class RunState:
             run_dir=self.run_dir.path if self.run_dir else None,
             stop_reason=stop_reason,
             seed=self.seed,
+            incumbent_id=incumbent,
         )
         if self.run_dir is not None:
             self.run_dir.write_results(result.trials)

@@ -235,6 +235,7 @@ def worker(
         threads_ctx = threadpool_limits(limits=1)
     logger.info("peer %s joined (seed %d, %d workers)", name, peer_seed, exe.workers)
     exe.start(objective, runner.sink)
+    opt.set_concurrency(exe.workers)
     try:
         with threads_ctx:
             reason = runner.run()
@@ -249,7 +250,7 @@ def worker(
             handler.close()
         if on_progress is not None and hasattr(on_progress, "close"):
             on_progress.close()
-    return state.result(reason)
+    return state.result(reason, opt)
 
 
 def peers(store: str | Store, run_dir: str | Path | None = None) -> dict[str, dict[str, Any]]:

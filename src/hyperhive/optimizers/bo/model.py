@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -13,7 +15,7 @@ import numpy as np
 from hyperhive.optimizers.bo.data import Observations, Targets
 from hyperhive.optimizers.bo.surrogates import Surrogate
 
-__all__ = ["FIT_CAP", "ModelCache", "fit_rows", "make_surrogate", "one_thread"]
+__all__ = ["FIT_CAP", "ModelCache", "fit_rows", "have_sklearn", "make_surrogate", "one_thread"]
 
 #: Default cap on the rows a surrogate is fitted on (it is conditioned on all).
 FIT_CAP = {"gp": 80, "et": 2000, "rf": 2000}
@@ -49,7 +51,7 @@ _controller: Any = None
 
 
 @functools.lru_cache(maxsize=1)
-def _have_sklearn() -> bool:
+def have_sklearn() -> bool:
     """True when scikit-learn (for the tree ensembles) can be imported."""
     import importlib.util
 
@@ -78,6 +80,12 @@ class ModelCache:
     floor(t * refit_fraction))`` not above the number of rows, from a random
     stream keyed by ``m``; the model is then conditioned on every row. So it
     is a function of the rows alone, whenever it is asked for.
+
+    With ``background`` set (a search with several workers), a refit due after
+    the first one runs in a thread of its own: until it is done, the previous
+    structure is used, conditioned on every row, so no proposal waits for a
+    fit. The fit itself is the same (same rows, same random stream); only the
+    proposal at which it is first used depends on timing.
 
     Args:
         surrogate: ``"auto"``, ``"gp"``, ``"et"``, ``"rf"`` or an instance.
@@ -110,8 +118,15 @@ class ModelCache:
         self.derive_rng = derive_rng
         self._model: Surrogate | None = None
         self._fitted_at: tuple[int, str] | None = None
+        self._scaling = ""
         self._conditioned_on = -1
         self._thresholds = [1]
+        #: Refit in a thread (see the class docstring).
+        self.background = False
+        self._fitting: Future | None = None
+        self._fitting_at: tuple[int, str] | None = None
+        #: Refits done in the background thread (for tests and benchmarks).
+        self.background_fits = 0
 
     def fit_size(self, n: int) -> int:
         """The data size of the last refit for ``n`` rows."""
@@ -126,7 +141,7 @@ class ModelCache:
         if isinstance(self.surrogate, Surrogate):
             return "custom"
         if self.surrogate == "auto":
-            return "gp" if m <= self.gp_max_points or not _have_sklearn() else "et"
+            return "gp" if m <= self.gp_max_points or not have_sklearn() else "et"
         return str(self.surrogate)
 
     def get(self, data: Observations) -> tuple[Surrogate, Targets]:
@@ -139,17 +154,66 @@ class ModelCache:
             scaling = "minmax" if name == "gp" else "quantile"
         if len(data.targets(m, scaling).x) < 2:  # too little to fit on: use everything
             m = n
+        self._take_background_fit()
         if self._model is None or self._fitted_at != (m, name):
-            fit_on = data.targets(m, scaling)
-            if isinstance(self.surrogate, Surrogate):
-                model = self.surrogate
+            custom = isinstance(self.surrogate, Surrogate)
+            if self.background and self._model is not None and not custom:
+                if self._fitting is None:
+                    self._start_fit(data, m, name, scaling)
             else:
-                model = make_surrogate(name, self.n_trees)
-            keep = fit_rows(fit_on, self.max_fit_points or FIT_CAP.get(name, len(fit_on.x)))
-            model.fit(fit_on.x[keep], fit_on.z[keep], self.derive_rng(_FIT_STREAM, m))
-            self._model, self._fitted_at, self._conditioned_on = model, (m, name), -1
-        targets = data.targets(n, scaling)
+                model, key = self._fit(data, m, name, scaling), (m, name)
+                self._model, self._fitted_at, self._scaling = model, key, scaling
+                self._conditioned_on = -1
+        targets = data.targets(n, self._scaling)
         if self._conditioned_on != n:
             self._model.condition(targets.x, targets.z)
             self._conditioned_on = n
         return self._model, targets
+
+    def _fit(self, data: Observations, m: int, name: str, scaling: str) -> Surrogate:
+        """A surrogate fitted on the first ``m`` rows (structure and hyperparameters)."""
+        fit_on = data.targets(m, scaling)
+        if isinstance(self.surrogate, Surrogate):
+            model = self.surrogate
+        else:
+            model = make_surrogate(name, self.n_trees)
+        keep = fit_rows(fit_on, self.max_fit_points or FIT_CAP.get(name, len(fit_on.x)))
+        model.fit(fit_on.x[keep], fit_on.z[keep], self.derive_rng(_FIT_STREAM, m))
+        return model
+
+    def _start_fit(self, data: Observations, m: int, name: str, scaling: str) -> None:
+        """Fit on the first ``m`` rows in a thread (they do not change: rows are appended)."""
+        fit_on = data.targets(m, scaling)
+        keep = fit_rows(fit_on, self.max_fit_points or FIT_CAP.get(name, len(fit_on.x)))
+        x, z = fit_on.x[keep].copy(), fit_on.z[keep].copy()
+        rng = self.derive_rng(_FIT_STREAM, m)
+        fut: Future = Future()
+
+        def work() -> None:
+            try:
+                model = make_surrogate(name, self.n_trees)
+                with one_thread():
+                    model.fit(x, z, rng)
+            except BaseException as exc:  # noqa: BLE001 - handed to the asking thread
+                fut.set_exception(exc)
+            else:
+                fut.set_result((model, scaling))
+
+        self._fitting, self._fitting_at = fut, (m, name)
+        threading.Thread(target=work, name="hyperhive-refit", daemon=True).start()
+
+    def _take_background_fit(self) -> None:
+        """Use the model the background thread fitted, once it is ready."""
+        fut = self._fitting
+        if fut is None or not fut.done():
+            return
+        self._fitting = None
+        model, scaling = fut.result()  # a failed fit raises here, as it would inline
+        self._model, self._fitted_at, self._scaling = model, self._fitting_at, scaling
+        self._conditioned_on = -1
+        self.background_fits += 1
+
+    def wait(self) -> None:
+        """Block until a background refit in progress is done (it is then used)."""
+        if self._fitting is not None:
+            self._fitting.result()

@@ -61,9 +61,8 @@ class BO(Optimizer):
     statistics of the trees, the Cholesky factor of the GP). Pending trials
     and batch points are added as fantasies, again without refit. The model
     is a function of the history alone, never of when asks happened, so the
-    optimizer is replay-deterministic; refits stay on the suggestion path
-    (no background thread), their amortized cost being a few milliseconds per
-    trial.
+    optimizer is replay-deterministic. With several workers the refits run in
+    a background thread (``background_refit``), so none delays a proposal.
 
     Args:
         seed: Seed of the search; None for a fresh one.
@@ -105,6 +104,12 @@ class BO(Optimizer):
             on every row); None for 80 with the GP and 2000 with trees.
         n_trees: Trees of the ensembles.
         onehot: Encode categoricals one-hot (else by index).
+        background_refit: Refit the model in a background thread, the proposals
+            using the previous fit (conditioned on every result) until it is
+            done; None (default): when the search runs several trials at once
+            (:meth:`set_concurrency`), so that no worker waits for a refit.
+            A serial search, and ask/tell use, refit inline and stay
+            deterministic.
 
     Raises:
         ValueError: On an unknown option or an out-of-range number.
@@ -112,6 +117,7 @@ class BO(Optimizer):
 
     name: ClassVar[str] = "bo"
     replay_deterministic: ClassVar[bool] = True
+    ask_ahead: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -135,6 +141,7 @@ class BO(Optimizer):
         max_fit_points: int | None = None,
         n_trees: int = 32,
         onehot: bool = True,
+        background_refit: bool | None = None,
     ) -> None:
         super().__init__(seed)
         _choice("surrogate", surrogate, SURROGATES, Surrogate)
@@ -176,6 +183,11 @@ class BO(Optimizer):
         self.max_fit_points = max_fit_points
         self.n_trees = n_trees
         self.onehot = bool(onehot)
+        if background_refit is not None and not isinstance(background_refit, bool):
+            raise ValueError(
+                f"background_refit must be True, False or None, got {background_refit!r}"
+            )
+        self.background_refit = background_refit
 
     # -- state -------------------------------------------------------------------
     def _setup(self) -> None:
@@ -210,9 +222,32 @@ class BO(Optimizer):
             self.n_trees,
             self.derive_rng,
         )
+        self._models.background = bool(self.background_refit)
         self.settings_ = CandidateSettings.for_width(self.codec.width, self.n_candidates)
         self._sobol: np.ndarray | None = None
         self._anchor_cache: tuple[Any, Rows] | None = None
+
+    def prepare(self) -> None:
+        """Import what the first proposals need: SciPy's QMC, optimizers, special
+        functions and linear algebra (about 1 s), so that the search loop imports them
+        while its workers start.
+
+        scikit-learn (for the trees, about 2 s) is left to the first tree fit: with
+        several workers that fit runs in the background refit thread.
+        """
+        import scipy.linalg  # noqa: F401
+        import scipy.optimize  # noqa: F401
+        import scipy.special  # noqa: F401
+        import scipy.stats.qmc  # noqa: F401
+        import threadpoolctl  # noqa: F401
+
+        import hyperhive.optimizers.bo.gp  # noqa: F401
+
+    def set_concurrency(self, workers: int) -> None:
+        """With several trials at once, refit in a background thread (unless told not to)."""
+        super().set_concurrency(workers)
+        if self.background_refit is None and self.space is not None:
+            self._models.background = workers > 1
 
     def _derived_seed(self, *key: int) -> int:
         return int(self.derive_rng(*key).integers(2**63 - 1))
@@ -419,6 +454,7 @@ class BO(Optimizer):
             "max_fit_points": self.max_fit_points,
             "n_trees": self.n_trees,
             "onehot": self.onehot,
+            "background_refit": self.background_refit,
         }
 
 

@@ -1,5 +1,6 @@
-"""The rule by which remote executors keep trials queued (``prefetch``), and the search
-loop submitting beyond ``workers`` when an executor asks for it."""
+"""Bookkeeping of the remote executors (Dask, Ray, MPI) without an engine: the order of
+reports, the rule by which trials are kept queued (``prefetch``), and the search loop
+submitting beyond ``workers`` when an executor asks for it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import hyperhive as hh
 from hyperhive.executors._remote import RemoteExecutor, _Entry
+from hyperhive.executors._wire import outcome_to_wire
 from hyperhive.executors.local import Thread
 
 
@@ -27,6 +29,43 @@ class _Idle(RemoteExecutor):
     def _signal(self, entry: _Entry, what: str) -> None: ...
 
     def _close(self) -> None: ...
+
+
+def _started_idle(workers: int = 2) -> tuple[_Idle, list[tuple[int, Any]]]:
+    got: list[tuple[int, Any]] = []
+    ex = _Idle(workers)
+    ex.start(lambda c: 0.0, lambda tid, step, value, t: got.append((tid, value)))
+    return ex, got
+
+
+def test_reports_reach_the_sink_in_order_and_once():
+    ex, got = _started_idle()
+    fut = ex.submit(hh.executors.TrialTask(1, {}))
+    ex._report(1, 0, 0, "a", 0.0)
+    ex._report(1, 2, 2, "c", 0.0)  # ahead of report 1: held back
+    assert got == [(1, "a")]
+    ex._report(1, 1, 1, "b", 0.0)
+    ex._report(1, 1, 1, "b", 0.0)  # a copy
+    assert got == [(1, "a"), (1, "b"), (1, "c")]
+    wire = outcome_to_wire(
+        hh.executors.TrialOutcome(1, hh.TrialStatus.DONE, objective=1.0, started=1.0, finished=2.0)
+    )
+    reports = [(i, v, 0.0) for i, v in enumerate("abcd")]
+    ex._finished(1, wire, reports)  # only the one not forwarded live is new
+    assert got == [(1, "a"), (1, "b"), (1, "c"), (1, "d")]
+    assert fut.result().status == hh.TrialStatus.DONE
+    ex.shutdown(wait=False)
+
+
+def test_reports_held_for_a_gap_are_given_when_the_trial_is_lost():
+    ex, got = _started_idle()
+    fut = ex.submit(hh.executors.TrialTask(2, {}))
+    ex._report(2, 0, 0, "a", 0.0)
+    ex._report(2, 2, 2, "c", 0.0)  # report 1 died with the worker
+    ex._failed(2, hh.TrialStatus.LOST, "worker died")
+    assert got == [(2, "a"), (2, "c")]
+    assert fut.result().status == hh.TrialStatus.LOST
+    ex.shutdown(wait=False)
 
 
 def test_fixed_prefetch_is_used_as_given():
