@@ -355,3 +355,72 @@ def test_ctrl_c_in_the_driver_ends_the_workers(tmp_path):
     pids, driver = run_driver(tmp_path, "forkserver", lambda d: os.killpg(d.pid, signal.SIGINT))
     assert driver.returncode != 0 and b"KeyboardInterrupt" in driver.stderr.read()
     assert all(gone(p) for p in pids)
+
+
+def _sleepy(config):
+    time.sleep(config.get("sleep", 0.0))
+    return float(os.getpid())
+
+
+def test_prefetch_argument_is_checked():
+    with pytest.raises(ValueError, match="prefetch.*-2"):
+        Process(2, prefetch=-2)
+    assert Process(2, prefetch=3).queue_slots() == 3
+    assert Process(2).queue_slots() == 0  # nothing measured yet
+
+
+def test_auto_prefetch_turns_on_for_short_trials_and_off_for_long_ones(make):
+    ex = make(_sleepy, workers=2)
+    pool = ex._pool
+    assert ex.queue_slots() == 0
+    with pool._lock:
+        pool._gaps.extend([0.004] * 8)  # 4 ms between two trials
+        pool._durations.extend([0.2] * 8)  # 0.2 s trials: 2% lost -> one queued per slot
+    assert ex.queue_slots() == 2
+    with pool._lock:
+        pool._durations.extend([30.0] * 64)  # 30 s trials: 0.01% -> no queue
+    assert ex.queue_slots() == 0
+
+
+def test_slot_waits_are_measured_between_trials_only(make):
+    ex = make(_sleepy, workers=1)
+    for i in range(3):
+        results(ex, [TrialTask(i, {"sleep": 0.05})])
+        time.sleep(0.05)  # the slot waits for the next trial
+    gaps = list(ex._pool._gaps)
+    assert len(gaps) == 2  # the first trial's wait (start-up) is not a gap
+    assert all(g >= 0.04 for g in gaps)
+    assert len(ex._pool._durations) == 3
+
+
+def test_queued_trials_start_when_a_slot_frees(make):
+    """A queued trial is handed over by the executor itself, right after the last ends."""
+    ex = make(_sleepy, workers=1)
+    outs = results(ex, [TrialTask(i, {"sleep": 0.1}) for i in range(4)])
+    assert [o.status for o in outs] == [TrialStatus.DONE] * 4
+    starts = sorted(o.started for o in outs)
+    ends = sorted(o.finished for o in outs)
+    # each next trial starts within a few ms of the previous one's end
+    assert max(s - e for s, e in zip(starts[1:], ends[:-1], strict=True)) < 0.05
+
+
+def test_search_with_prefetch_keeps_the_budget():
+    import hyperhive as hh
+
+    result = hh.search(
+        _sleepy,
+        hh.Space({"x": hh.Float(0.0, 1.0), "sleep": hh.Constant(0.05)}),
+        executor=Process(2, prefetch=2),
+        max_evals=16,
+        optimizer="random",
+        seed=0,
+    )
+    assert len(result.records) == 16 == result.n_counted
+    edges = sorted(
+        [(t.submitted, 1) for t in result.records] + [(t.finished, -1) for t in result.records]
+    )
+    level = peak = 0
+    for _, step in edges:
+        level += step
+        peak = max(peak, level)
+    assert 2 < peak <= 4

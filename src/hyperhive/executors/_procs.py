@@ -38,6 +38,8 @@ class SlotState:
         self.term_sent = False
         self.exiting = False
         self.conn_open = True
+        self.ran = False  # True once it ran a trial (its first wait is start-up, not a gap)
+        self.idle_at: float | None = None  # monotonic time it was parked without a trial
 
 
 def describe_exit(code: int | None) -> str:

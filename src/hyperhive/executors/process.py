@@ -54,6 +54,13 @@ class Process(Executor):
             in the driver and quick to start a slot), ``"spawn"`` or ``"fork"``
             (unsafe when the driver has threads).
         grace_period: seconds between SIGTERM and SIGKILL when a trial is ended.
+        prefetch: trials kept queued beyond ``workers``, handed to a slot by the
+            executor's own I/O thread the moment it finishes a trial (no wait for
+            the search loop to record the result, ask the optimizer and submit).
+            None (default): one per slot while the slots' measured wait between two
+            trials is more than 1% of the median trial duration (short trials),
+            none otherwise (a queued trial is proposed before the results of the
+            trials ahead of it are known). 0 turns it off.
 
     The objective is pickled once with cloudpickle (closures and lambdas work) and
     sent to each slot when it starts. As with :mod:`multiprocessing`, a script
@@ -70,9 +77,18 @@ class Process(Executor):
     can_kill = True
 
     def __init__(
-        self, workers: int = 1, start_method: str | None = None, grace_period: float = 2.0
+        self,
+        workers: int = 1,
+        start_method: str | None = None,
+        grace_period: float = 2.0,
+        prefetch: int | None = None,
     ) -> None:
         super().__init__(workers)
+        if prefetch is not None and (
+            isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0
+        ):
+            raise ValueError(f"prefetch must be None or an integer >= 0, got {prefetch!r}")
+        self.prefetch = prefetch
         method = start_method or _default_start_method()
         if method not in multiprocessing.get_all_start_methods():
             raise ValueError(
@@ -112,6 +128,17 @@ class Process(Executor):
         )
         _live.add(self)
         self._pool.start()
+
+    #: With ``prefetch=None``, queue trials when slots wait more than this share of a
+    #: trial's duration between two trials.
+    PREFETCH_THRESHOLD = 0.01
+
+    def queue_slots(self) -> int:
+        """Trials to keep queued beyond ``workers`` (see ``prefetch``)."""
+        if self.prefetch is not None:
+            return self.prefetch
+        share = self._pool.wait_share() if self._pool is not None else None
+        return self.workers if share is not None and share > self.PREFETCH_THRESHOLD else 0
 
     def submit(self, task: TrialTask) -> Future[TrialOutcome]:
         """Queue one trial; it runs on the next free slot.
