@@ -144,3 +144,23 @@ def test_search_submits_queue_slots_beyond_workers():
         peak = max(peak, level)
     assert peak == 4
     assert state["peak"] == 2
+
+
+def test_progress_utilization_counts_queued_trials_as_waiting():
+    seen: list[float] = []
+
+    def objective(config: dict) -> float:
+        time.sleep(0.1)
+        return config["x"]
+
+    hh.search(
+        objective,
+        hh.Space({"x": hh.Float(0.0, 1.0)}),
+        executor=_Queued(2),
+        max_evals=12,
+        optimizer="random",
+        seed=0,
+        progress=lambda info: seen.append(info["utilization"]),
+    )
+    assert seen and max(seen) <= 1.0 + 1e-6
+    assert seen[-1] > 0.5

@@ -268,7 +268,9 @@ class Engine:
             return
         now = time.time()
         elapsed = time.monotonic() - self.start
-        running_busy = sum(now - (t.submitted or now) for t in self.in_flight.values())
+        # the oldest `workers` of the trials in flight run; the others wait in a queue
+        since = sorted(t.submitted or now for t in self.in_flight.values())
+        running_busy = sum(now - s for s in since[: self.executor.workers])
         denom = self.executor.workers * elapsed
         view = self.view
         self.on_progress(
@@ -279,7 +281,8 @@ class Engine:
                 "max_evals": self.max_evals,
                 "best": None if view is None or view.best is None else view.best.objective,
                 "elapsed": elapsed,
-                "utilization": (self.busy + running_busy) / denom if denom > 0 else 0.0,
+                # an estimate (a queued trial's wait may be counted): at most 1
+                "utilization": min(1.0, (self.busy + running_busy) / denom) if denom > 0 else 0.0,
                 "final": force,
             }
         )
