@@ -17,6 +17,8 @@ import hyperhive.trial as ht
 from hyperhive.executors import Process, TrialTask
 from hyperhive.trial import TrialStatus
 
+from .flight import max_in_flight
+
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 
 
@@ -373,12 +375,10 @@ def test_auto_prefetch_turns_on_for_short_trials_and_off_for_long_ones(make):
     ex = make(_sleepy, workers=2)
     pool = ex._pool
     assert ex.queue_slots() == 0
-    with pool._lock:
-        pool._gaps.extend([0.004] * 8)  # 4 ms between two trials
-        pool._durations.extend([0.2] * 8)  # 0.2 s trials: 2% lost -> one queued per slot
+    pool.waits.waits.extend([0.004] * 8)  # 4 ms between two trials
+    pool.waits.durations.extend([0.2] * 8)  # 0.2 s trials: 2% lost -> one queued per slot
     assert ex.queue_slots() == 2
-    with pool._lock:
-        pool._durations.extend([30.0] * 64)  # 30 s trials: 0.01% -> no queue
+    pool.waits.durations.extend([30.0] * 64)  # 30 s trials: 0.01% -> no queue
     assert ex.queue_slots() == 0
 
 
@@ -387,10 +387,10 @@ def test_slot_waits_are_measured_between_trials_only(make):
     for i in range(3):
         results(ex, [TrialTask(i, {"sleep": 0.05})])
         time.sleep(0.05)  # the slot waits for the next trial
-    gaps = list(ex._pool._gaps)
+    gaps = list(ex._pool.waits.waits)
     assert len(gaps) == 2  # the first trial's wait (start-up) is not a gap
     assert all(g >= 0.04 for g in gaps)
-    assert len(ex._pool._durations) == 3
+    assert len(ex._pool.waits.durations) == 3
 
 
 def test_queued_trials_start_when_a_slot_frees(make):
@@ -416,11 +416,4 @@ def test_search_with_prefetch_keeps_the_budget():
         seed=0,
     )
     assert len(result.records) == 16 == result.n_counted
-    edges = sorted(
-        [(t.submitted, 1) for t in result.records] + [(t.finished, -1) for t in result.records]
-    )
-    level = peak = 0
-    for _, step in edges:
-        level += step
-        peak = max(peak, level)
-    assert 2 < peak <= 4
+    assert 2 < max_in_flight(result.records) <= 4

@@ -13,6 +13,8 @@ from hyperhive.executors._remote import RemoteExecutor, _Entry
 from hyperhive.executors._wire import outcome_to_wire
 from hyperhive.executors.local import Thread
 
+from .flight import max_in_flight
+
 
 class _Idle(RemoteExecutor):
     """A remote executor with no engine: only its bookkeeping is exercised."""
@@ -79,10 +81,10 @@ def test_auto_prefetch_follows_latency_over_duration():
     ex = _Idle(8)
     ex.prefetch = None
     assert ex.queue_slots() == 0  # nothing measured yet
-    ex._dispatch.extend([0.010] * 10)  # 10 ms from hand-off to start
-    ex._durations.extend([0.3] * 10)  # 0.3 s trials: 3.3% lost -> queue one per worker
+    ex._waits.waits.extend([0.010] * 10)  # 10 ms from hand-off to start
+    ex._waits.durations.extend([0.3] * 10)  # 0.3 s trials: 3.3% lost -> queue one per worker
     assert ex.queue_slots() == 8
-    ex._durations.extend([60.0] * 64)  # one-minute trials: 0.02% -> no queue
+    ex._waits.durations.extend([60.0] * 64)  # one-minute trials: 0.02% -> no queue
     assert ex.queue_slots() == 0
 
 
@@ -94,7 +96,7 @@ def test_dispatch_measured_only_for_trials_sent_to_a_free_worker():
     time.sleep(0.02)
     ex._started(1, "w")
     ex._started(2, "w")
-    assert len(ex._dispatch) == 1 and ex._dispatch[0] >= 0.02
+    assert len(ex._waits.waits) == 1 and ex._waits.waits[0] >= 0.02
     ex.shutdown(wait=False)
 
 
@@ -135,14 +137,7 @@ def test_search_submits_queue_slots_beyond_workers():
     )
     assert sum(t.status.counted for t in result.records) == 12 == len(events)
     # up to workers + queue_slots = 4 were submitted at once (the thread pool ran 2)
-    edges = sorted(
-        [(t.submitted, 1) for t in result.records] + [(t.finished, -1) for t in result.records]
-    )
-    level = peak = 0
-    for _, step in edges:
-        level += step
-        peak = max(peak, level)
-    assert peak == 4
+    assert max_in_flight(result.records) == 4
     assert state["peak"] == 2
 
 

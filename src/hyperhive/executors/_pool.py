@@ -222,7 +222,7 @@ class SlotPool(PoolState):
             if kind == DONE:
                 outcome = outcome_from_wire(msg[1:])
                 if outcome.started is not None and outcome.finished is not None:
-                    self._durations.append(max(0.0, outcome.finished - outcome.started))
+                    self.waits.duration(outcome.finished - outcome.started)
                 # when the driver ends a trial (timeout, cancel), that wins
                 if slot.ending is None and slot.task and slot.task.trial_id == outcome.trial_id:
                     cleared = self._clear_trial(slot)

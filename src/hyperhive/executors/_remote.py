@@ -32,6 +32,7 @@ from typing import Any
 
 import cloudpickle
 
+from hyperhive.executors._prefetch import WaitStats
 from hyperhive.executors._wire import (
     Control,
     Forward,
@@ -197,14 +198,10 @@ class RemoteExecutor(Executor):
         #: measured dispatch latency (see :meth:`queue_slots`). Subclasses that support
         #: it expose it as an argument.
         self.prefetch: int | None = 0
-        self._dispatch: collections.deque[float] = collections.deque(maxlen=64)
-        self._durations: collections.deque[float] = collections.deque(maxlen=64)
+        #: Dispatch latencies (trials sent to a free worker) and durations.
+        self._waits = WaitStats()
 
     # -- the contract ----------------------------------------------------------------------
-
-    #: ``prefetch=None`` queues trials when the dispatch latency (a trial handed to the
-    #: engine until it starts, plus the way back) exceeds this share of a trial's duration.
-    PREFETCH_THRESHOLD = 0.01
 
     def queue_slots(self) -> int:
         """Trials to keep queued in the engine beyond ``workers``.
@@ -215,14 +212,7 @@ class RemoteExecutor(Executor):
         median trial duration, else 0: short trials then start without waiting for the
         driver and the engine, and long ones are proposed as late as possible.
         """
-        if self.prefetch is not None:
-            return self.prefetch
-        with self._lock:
-            if len(self._dispatch) < 4 or len(self._durations) < 4:
-                return 0
-            latency = sorted(self._dispatch)[len(self._dispatch) // 2]
-            duration = sorted(self._durations)[len(self._durations) // 2]
-        return self.workers if latency > self.PREFETCH_THRESHOLD * duration else 0
+        return self._waits.queue_slots(self.prefetch, self.workers)
 
     def start(self, objective: Callable[[dict[str, Any]], Any], sink: ReportSink) -> None:
         """Pickle the objective (cloudpickle, once) and connect to the engine.
@@ -355,7 +345,7 @@ class RemoteExecutor(Executor):
                 entry.where, entry.started = where, time.time()
                 stop = entry.stop
                 if entry.direct:
-                    self._dispatch.append(entry.started - entry.launched)
+                    self._waits.wait(entry.started - entry.launched)
         if entry is None:
             probe = _Entry(TrialTask(trial_id, {}), Future())
             probe.where = where
@@ -404,8 +394,7 @@ class RemoteExecutor(Executor):
             self._flush(entry, complete=True)
         outcome = outcome_from_wire(outcome_wire)
         if outcome.started is not None and outcome.finished is not None:
-            with self._lock:
-                self._durations.append(max(0.0, outcome.finished - outcome.started))
+            self._waits.duration(outcome.finished - outcome.started)
         self._resolve(trial_id, outcome)
 
     def _failed(self, trial_id: int, status: TrialStatus, reason: str) -> None:

@@ -16,6 +16,7 @@ import time
 from concurrent.futures import Future
 from typing import Any
 
+from hyperhive.executors._prefetch import WaitStats
 from hyperhive.executors._procs import SIGKILL, SlotState, send_signal
 from hyperhive.executors._slot import EXIT, TASK, dumps, slot_main
 from hyperhive.executors.base import ReportSink, TrialOutcome, TrialTask
@@ -58,22 +59,9 @@ class PoolState:
         self._closing: str | None = None  # None, "wait" or "now"
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
-        #: Seconds a slot that finished a trial waited for the next one (the driver's
-        #: round trip), and trial durations: the last 64 of each (see ``wait_share``).
-        self._gaps: collections.deque[float] = collections.deque(maxlen=64)
-        self._durations: collections.deque[float] = collections.deque(maxlen=64)
-
-    def wait_share(self) -> float | None:
-        """Median wait of a slot between two trials over the median trial duration.
-
-        None until at least 4 of each were seen.
-        """
-        with self._lock:
-            if len(self._gaps) < 4 or len(self._durations) < 4:
-                return None
-            gap = sorted(self._gaps)[len(self._gaps) // 2]
-            duration = sorted(self._durations)[len(self._durations) // 2]
-        return gap / duration if duration > 0 else float("inf")
+        #: How long a slot that finished a trial waited for the next one (the driver's
+        #: round trip), and trial durations (the process executor's ``prefetch`` rule).
+        self.waits = WaitStats()
 
     # -- helpers (lock held) ------------------------------------------------------
 
@@ -121,7 +109,7 @@ class PoolState:
             return
         slot.task, slot.future = task, fut
         if slot.idle_at is not None and slot.ran:
-            self._gaps.append(time.monotonic() - slot.idle_at)
+            self.waits.wait(time.monotonic() - slot.idle_at)
         slot.idle_at, slot.ran = None, True
         slot.started = time.time()
         if task.timeout is not None:

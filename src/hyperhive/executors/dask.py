@@ -29,6 +29,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from hyperhive.executors._prefetch import check_prefetch
 from hyperhive.executors._remote import RemoteExecutor, _Entry, execute
 from hyperhive.executors._wire import Flags
 from hyperhive.executors.base import TrialTask
@@ -95,11 +96,7 @@ class Dask(RemoteExecutor):
         prefetch: int | None = None,
     ) -> None:
         super().__init__(workers, isolate, grace_period)
-        if prefetch is not None and (
-            isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0
-        ):
-            raise ValueError(f"prefetch must be None or an integer >= 0, got {prefetch!r}")
-        self.prefetch = prefetch
+        self.prefetch = check_prefetch(prefetch)
         if isinstance(gpus_per_trial, bool) or not isinstance(gpus_per_trial, int):
             raise ValueError(f"gpus_per_trial must be an integer, got {gpus_per_trial!r}")
         if gpus_per_trial < 0:
@@ -212,7 +209,7 @@ class Dask(RemoteExecutor):
         kind = msg[0]
         if kind == "report":
             _, tid, seq, step, value, t = msg
-            self._report(tid, seq, step, tuple(value) if isinstance(value, list) else value, t)
+            self._report(tid, seq, step, value, t)
         elif kind == "done":
             self._finished(msg[1], msg[2], msg[3])
         elif kind == "start":

@@ -27,6 +27,7 @@ from typing import Any
 import cloudpickle
 
 from hyperhive.executors._pool import SlotPool
+from hyperhive.executors._prefetch import check_prefetch
 from hyperhive.executors.base import Executor, ReportSink, TrialOutcome, TrialTask
 
 __all__ = ["Process"]
@@ -84,11 +85,7 @@ class Process(Executor):
         prefetch: int | None = None,
     ) -> None:
         super().__init__(workers)
-        if prefetch is not None and (
-            isinstance(prefetch, bool) or not isinstance(prefetch, int) or prefetch < 0
-        ):
-            raise ValueError(f"prefetch must be None or an integer >= 0, got {prefetch!r}")
-        self.prefetch = prefetch
+        self.prefetch = check_prefetch(prefetch)
         method = start_method or _default_start_method()
         if method not in multiprocessing.get_all_start_methods():
             raise ValueError(
@@ -129,16 +126,11 @@ class Process(Executor):
         _live.add(self)
         self._pool.start()
 
-    #: With ``prefetch=None``, queue trials when slots wait more than this share of a
-    #: trial's duration between two trials.
-    PREFETCH_THRESHOLD = 0.01
-
     def queue_slots(self) -> int:
         """Trials to keep queued beyond ``workers`` (see ``prefetch``)."""
-        if self.prefetch is not None:
-            return self.prefetch
-        share = self._pool.wait_share() if self._pool is not None else None
-        return self.workers if share is not None and share > self.PREFETCH_THRESHOLD else 0
+        if self._pool is None:
+            return self.prefetch or 0
+        return self._pool.waits.queue_slots(self.prefetch, self.workers)
 
     def submit(self, task: TrialTask) -> Future[TrialOutcome]:
         """Queue one trial; it runs on the next free slot.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -33,6 +33,18 @@ class SearchState:
     def stop(self, reason: str = "stopped by a callback") -> None:
         """Ask the search to end cleanly after this trial (running trials are cancelled)."""
         self.stop_reason = reason
+
+    def tally(self, finished: Iterable[Trial]) -> None:
+        """Count finished trials (counted, failures) and keep the best feasible one."""
+        for t in finished:
+            if t.counted:
+                self.counted += 1
+            if t.status in (TrialStatus.FAILED, TrialStatus.TIMEOUT):
+                self.failures += 1
+            if len(self.directions) == 1 and t.status == TrialStatus.DONE and t.feasible:
+                sign = 1.0 if self.directions[0] == "minimize" else -1.0
+                if self.best is None or sign * t.values[0] < sign * self.best.values[0]:  # type: ignore[index]
+                    self.best = t
 
 
 class Callback(Protocol):

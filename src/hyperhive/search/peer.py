@@ -105,15 +105,7 @@ class Peer:
 
     def account(self, finished: list[Trial]) -> None:
         view = self.view
-        for t in finished:
-            if t.counted:
-                view.counted += 1
-            if t.status in (TrialStatus.FAILED, TrialStatus.TIMEOUT):
-                view.failures += 1
-            if len(view.directions) == 1 and t.status == TrialStatus.DONE and t.feasible:
-                sign = 1.0 if view.directions[0] == "minimize" else -1.0
-                if view.best is None or sign * t.values[0] < sign * view.best.values[0]:  # type: ignore[index]
-                    view.best = t
+        view.tally(finished)
         if finished:
             self.optimizer.tell(finished)
         view.elapsed = time.monotonic() - self.start

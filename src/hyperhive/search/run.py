@@ -88,13 +88,14 @@ class Run:
     def ask(self) -> Trial:
         """A new trial (journaled as running); its ``config``, ``id`` and ``seed`` are set."""
         self.refresh()
-        pending = [t for t in self._state.trials.values() if not t.status.finished]
-        held = [t.config for t in self._state.trials.values()]
-        while self._initial and self._initial[0] in held:
-            self._initial.pop(0)
+        if self._initial:  # skip the points the run already holds (another process)
+            held = [t.config for t in self._state.trials.values()]
+            while self._initial and self._initial[0] in held:
+                self._initial.pop(0)
         if self._initial:
             config = self._initial.pop(0)
         else:
+            pending = [t for t in self._state.trials.values() if not t.status.finished]
             (config,) = self.optimizer.ask(1, pending=pending)
         (trial,) = self._state.commit([submit_event(None, config)])
         trial.started = trial.submitted

@@ -170,23 +170,27 @@ class ModelCache:
             self._conditioned_on = n
         return self._model, targets
 
+    def _fit_inputs(
+        self, data: Observations, m: int, name: str, scaling: str
+    ) -> tuple[np.ndarray, np.ndarray, np.random.Generator]:
+        """Rows, targets and random stream of a fit on the first ``m`` rows."""
+        fit_on = data.targets(m, scaling)
+        keep = fit_rows(fit_on, self.max_fit_points or FIT_CAP.get(name, len(fit_on.x)))
+        return fit_on.x[keep], fit_on.z[keep], self.derive_rng(_FIT_STREAM, m)
+
     def _fit(self, data: Observations, m: int, name: str, scaling: str) -> Surrogate:
         """A surrogate fitted on the first ``m`` rows (structure and hyperparameters)."""
-        fit_on = data.targets(m, scaling)
         if isinstance(self.surrogate, Surrogate):
             model = self.surrogate
         else:
             model = make_surrogate(name, self.n_trees)
-        keep = fit_rows(fit_on, self.max_fit_points or FIT_CAP.get(name, len(fit_on.x)))
-        model.fit(fit_on.x[keep], fit_on.z[keep], self.derive_rng(_FIT_STREAM, m))
+        model.fit(*self._fit_inputs(data, m, name, scaling))
         return model
 
     def _start_fit(self, data: Observations, m: int, name: str, scaling: str) -> None:
-        """Fit on the first ``m`` rows in a thread (they do not change: rows are appended)."""
-        fit_on = data.targets(m, scaling)
-        keep = fit_rows(fit_on, self.max_fit_points or FIT_CAP.get(name, len(fit_on.x)))
-        x, z = fit_on.x[keep].copy(), fit_on.z[keep].copy()
-        rng = self.derive_rng(_FIT_STREAM, m)
+        """Fit on the first ``m`` rows in a thread (fancy indexing made ``x`` and ``z``
+        copies of their own, so the search may add rows meanwhile)."""
+        x, z, rng = self._fit_inputs(data, m, name, scaling)
         fut: Future = Future()
 
         def work() -> None:
