@@ -49,24 +49,6 @@ import common  # noqa: E402
 WORKERS = 8
 METHODS = ("hyperhive", "cbo", "tpe", "gp")
 F_STAR = common.HARTMANN6_MIN
-MAIN_SITE = (
-    HERE.parent
-    / ".venv"
-    / "lib"
-    / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    / "site-packages"
-)
-
-
-def _torch_path() -> None:
-    """Optuna's GPSampler needs torch; take it from the main environment if missing here."""
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        if MAIN_SITE.is_dir():
-            sys.path.append(str(MAIN_SITE))
-
-
 # -- the methods (each in its own interpreter) -------------------------------------------
 
 
@@ -125,7 +107,7 @@ def optuna_objective(trial: Any) -> float:
 def optuna_worker(sampler: str, storage_path: str, seed: int, deadline: float) -> None:
     """One Optuna worker process: ``study.optimize`` until ``deadline`` (time.time())."""
     if sampler == "gp":
-        _torch_path()
+        common.torch_from_main_env()
     import optuna
     from optuna.storages import JournalStorage
     from optuna.storages.journal import JournalFileBackend

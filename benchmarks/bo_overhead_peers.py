@@ -40,16 +40,15 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import machine_info, machine_line, markdown_table, write_results  # noqa: E402
+from common import (  # noqa: E402
+    machine_info,
+    machine_line,
+    markdown_table,
+    torch_from_main_env,
+    write_results,
+)
 
 METHODS = ("hyperhive", "tpe", "gp", "cbo")
-MAIN_SITE = (
-    HERE.parent
-    / ".venv"
-    / "lib"
-    / f"python{sys.version_info.major}.{sys.version_info.minor}"
-    / "site-packages"
-)
 
 
 def sphere(x: list[float]) -> float:
@@ -91,10 +90,7 @@ class Hyperhive:
 class Optuna:
     def __init__(self, method: str, dim: int, rows: list[list[float]]) -> None:
         if method == "gp":
-            try:
-                import torch  # noqa: F401
-            except ImportError:
-                sys.path.append(str(MAIN_SITE))
+            torch_from_main_env()
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.ERROR)

@@ -68,7 +68,14 @@ import numpy as np  # noqa: E402
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from common import fmt, machine_info, machine_line, markdown_table, write_results  # noqa: E402
+from common import (  # noqa: E402
+    fmt,
+    machine_info,
+    machine_line,
+    markdown_table,
+    torch_from_main_env,
+    write_results,
+)
 from problems import PROBLEMS, Param  # noqa: E402
 
 CACHE = Path(os.environ.get("BO_QUALITY_CACHE", HERE / "results" / "bo_quality"))
@@ -81,11 +88,6 @@ PEERS = ("tpe", "gp", "cbo")
 MODES = ("seq", "async8")
 BUDGETS = (50, 100, 200)
 WORKERS = 8
-#: Torch (for Optuna's GPSampler) is taken from the project's main environment when
-#: the benchmark environment lacks it (appended to ``sys.path``: nothing shadowed).
-MAIN_SITE = (
-    HERE.parent / ".venv" / "lib" / f"python{sys.version_info.major}.{sys.version_info.minor}"
-)
 
 
 class OutOfTime(Exception):
@@ -190,7 +192,7 @@ class HyperhiveSearcher:
 class OptunaSearcher:
     def __init__(self, task: Task, method: str, seed: int) -> None:
         if method == "gp":
-            _torch_path()
+            torch_from_main_env()
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.ERROR)
@@ -257,15 +259,6 @@ class DeepHyperSearcher:
 
     def tell(self, handle: Any, value: float) -> None:
         self.search.tell([(handle, -value)])
-
-
-def _torch_path() -> None:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        site = MAIN_SITE / "site-packages"
-        if site.is_dir() and str(site) not in sys.path:
-            sys.path.append(str(site))
 
 
 def make_searcher(task: Task, method: str, seed: int) -> Any:

@@ -335,3 +335,16 @@ def write_results(name: str, data: Mapping[str, Any]) -> Path:
     path = RESULTS / f"{name}-{stamp}.json"
     path.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
     return path
+
+
+def torch_from_main_env() -> None:
+    """Make torch importable (Optuna's GPSampler needs it) when this environment lacks it:
+    the project's main ``.venv`` site-packages is appended to ``sys.path`` (appended, so
+    nothing of this environment is shadowed)."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+        site = HERE.parent / ".venv" / "lib" / version / "site-packages"
+        if site.is_dir() and str(site) not in sys.path:
+            sys.path.append(str(site))
