@@ -19,7 +19,8 @@ Run: ``python benchmarks/bo_overhead.py [--sizes 100 1000 5000] [--dims 2 10]
 Variants for quality benchmarks are built through the constructor, e.g.
 ``hh.optimizers.BO(surrogate="et")``, ``BO(surrogate="gp", acquisition="ei")``,
 ``BO(liar="qucb")``; surrogates ``"auto" | "gp" | "et" | "rf"``, acquisitions
-``"ucb" | "ei" | "pi" | "ts"``, liars ``"min" | "mean" | "max" | "qucb" | None``.
+``"ucb" | "ei" | "pi" | "ts"``, liars ``"believer"`` (default) ``| "min" | "mean" | "max" |
+"qucb" | None``.
 """
 
 from __future__ import annotations

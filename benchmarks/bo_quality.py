@@ -31,6 +31,10 @@ open (``study.ask()``/``study.tell``), DeepHyper ``CBO.ask(1)``/``tell`` as its 
 loop does). The budget counts evaluations in finish order; 50/100 are prefixes of
 the 200-evaluation run.
 
+Variants of hyperhive's BO for tuning: ``BO_QUALITY_HH_OPTIONS='{"liar": "mean"}'``
+runs ``hyperhive`` as ``BO(**options)``; point ``BO_QUALITY_CACHE`` at another folder
+so that the variant's runs do not mix with the default's.
+
 Every finished run is cached in
 ``benchmarks/results/bo_quality/<method>[-async8]/<problem>/<seed>.json``; a new
 invocation only runs what is missing (``--budget-minutes`` of wall clock, at most
@@ -173,7 +177,13 @@ class HyperhiveSearcher:
         from hyperhive.trial import Trial, TrialStatus
 
         self.Trial, self.Status = Trial, TrialStatus
-        self.opt = get_optimizer("auto" if method == "hyperhive" else method)
+        variant = json.loads(os.environ.get("BO_QUALITY_HH_OPTIONS", "{}"))
+        if method == "hyperhive" and variant:
+            from hyperhive.optimizers import BO
+
+            self.opt = BO(**variant)
+        else:
+            self.opt = get_optimizer("auto" if method == "hyperhive" else method)
         self.opt.setup(task.space, ["minimize"], seed=seed)
         self.running: dict[int, Any] = {}
         self.n = 0

@@ -7,7 +7,7 @@ import pytest
 from scipy.stats import qmc as scipy_qmc
 
 from hyperhive.optimizers import QMC, RandomSearch
-from hyperhive.optimizers.qmc import default_design_size
+from hyperhive.optimizers.qmc import default_design_size, scrambled_halton
 from hyperhive.space import Categorical, Float, Space
 from hyperhive.testing.optimizer_contract import OptimizerContract, make_case
 from hyperhive.trial import Trial, TrialStatus
@@ -16,6 +16,11 @@ from hyperhive.trial import Trial, TrialStatus
 class TestSobolContract(OptimizerContract):
     def make_optimizer(self, seed):
         return QMC(seed=seed, method="sobol")
+
+
+class TestHaltonContract(OptimizerContract):
+    def make_optimizer(self, seed):
+        return QMC(seed=seed, method="halton")
 
 
 class TestLHSContract(OptimizerContract):
@@ -37,7 +42,7 @@ def _bound(opt, space, directions=("minimize",)):
     return opt
 
 
-@pytest.mark.parametrize("method", ["sobol", "lhs"])
+@pytest.mark.parametrize("method", ["sobol", "halton", "lhs"])
 def test_design_covers_better_than_random(method):
     space = _cube(3)
     for seed in range(5):
@@ -62,6 +67,26 @@ def test_sobol_balanced_in_each_dimension():
     strata = np.floor(space.to_unit(configs) * 16).astype(int)
     for j in range(5):
         assert sorted(strata[:, j]) == list(range(16))
+
+
+def test_halton_stratified_in_each_base():
+    # Coordinate j is a scrambled radical inverse in the j-th prime base: the first
+    # b^k points put exactly one point in each interval of length b^-k.
+    points = scrambled_halton(0, 125, 3, np.random.default_rng(3))
+    for j, (base, k) in enumerate([(2, 6), (3, 4), (5, 3)]):
+        n = base**k
+        strata = np.floor(points[:n, j] * n).astype(int)
+        assert sorted(strata) == list(range(n)), j
+    assert points.min() >= 0.0 and points.max() < 1.0
+
+
+def test_halton_points_depend_on_index_and_seed_only():
+    whole = scrambled_halton(0, 40, 7, np.random.default_rng(5))
+    tail = scrambled_halton(25, 40, 7, np.random.default_rng(5))
+    np.testing.assert_array_equal(whole[25:], tail)
+    other = scrambled_halton(0, 40, 7, np.random.default_rng(6))
+    assert not np.allclose(whole, other)
+    assert scrambled_halton(3, 3, 4, np.random.default_rng(0)).shape == (0, 4)
 
 
 def test_sequence_independent_of_batching():
@@ -120,7 +145,7 @@ def test_default_design_size(dim, size):
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match="method"):
-        QMC(method="halton")
+        QMC(method="faure")
     with pytest.raises(ValueError, match="n_points"):
         QMC(n_points=0)
     with pytest.raises(ValueError, match="unknown optimizer 'nope'"):

@@ -10,7 +10,7 @@ from hyperhive.optimizers.bo import BO
 class Auto(BO):
     """The optimizer used when the user names none: Bayesian optimization with its defaults.
 
-    A scrambled Sobol initial design sized by the dimension, then a Gaussian
+    A scrambled Halton initial design sized by the dimension, then a Gaussian
     process while there are few observations and extremely randomized trees
     after (see :class:`~hyperhive.optimizers.bo.BO`).
 

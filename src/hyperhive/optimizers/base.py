@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import abc
+import logging
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,6 +16,8 @@ if TYPE_CHECKING:
     from hyperhive.space import Space
 
 DIRECTIONS = ("minimize", "maximize")
+
+logger = logging.getLogger("hyperhive")
 
 # Spawn-key tags that keep the random streams of asks and tells apart.
 _ASK_STREAM = 0
@@ -51,6 +55,10 @@ class Optimizer(abc.ABC):
     #: for the next configuration while all workers are busy, so that a worker that
     #: frees gets one at once. False for the cheap optimizers.
     ask_ahead: ClassVar[bool] = False
+    #: True when the optimizer waits for :meth:`prepare` itself (with
+    #: :meth:`wait_prepared`) before the asks that need it, so that the search
+    #: may ask earlier ones while the preparation still runs.
+    prepares_lazily: ClassVar[bool] = False
 
     def __init__(self, seed: int | None = None) -> None:
         self.seed = _check_seed(seed)
@@ -62,6 +70,7 @@ class Optimizer(abc.ABC):
         self._n_asked = 0
         self._told_ids: set[int] = set()
         self.concurrency = 1
+        self._preparing: threading.Thread | None = None
 
     # -- binding -----------------------------------------------------------------
     def setup(self, space: Space, directions: Sequence[str], seed: int | None = None) -> None:
@@ -101,8 +110,35 @@ class Optimizer(abc.ABC):
     def prepare(self) -> None:  # noqa: B027 - optional hook
         """Slow one-time work before the first ask (imports); the default does nothing.
 
-        The search loop calls it in a thread while the executor starts its workers.
+        The search loop runs it in a thread (:meth:`prepare_in_background`) while
+        the executor starts its workers.
         """
+
+    def prepare_in_background(self) -> None:
+        """Start :meth:`prepare` in a thread; :meth:`wait_prepared` joins it.
+
+        A failure there is only logged: the code that needs what failed meets
+        the error again.
+        """
+
+        def work() -> None:
+            try:
+                self.prepare()
+            except Exception:  # noqa: BLE001 - e.g. a missing optional import
+                logger.debug("optimizer preparation failed", exc_info=True)
+
+        self._preparing = threading.Thread(target=work, name="hyperhive-prepare", daemon=True)
+        self._preparing.start()
+
+    def wait_prepared(self) -> None:
+        """Return once a preparation started by :meth:`prepare_in_background` is done.
+
+        Two threads importing the same modules at once can see them half
+        initialized, so the asking thread waits here before importing them.
+        """
+        thread, self._preparing = self._preparing, None
+        if thread is not None:
+            thread.join()
 
     def set_concurrency(self, workers: int) -> None:
         """Told by the search how many trials run at once (after :meth:`setup`).

@@ -1,4 +1,4 @@
-"""Quasi-random designs (scrambled Sobol, Latin hypercube) followed by another optimizer."""
+"""Quasi-random designs (scrambled Sobol or Halton, Latin hypercube), then another optimizer."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ from hyperhive.trial import Trial, TrialStatus
 if TYPE_CHECKING:  # scipy.stats is slow to import: loaded on first use
     from scipy.stats import qmc
 
-METHODS = ("sobol", "lhs")
+METHODS = ("sobol", "halton", "lhs")
+
+#: Digits of the scrambled Halton points: enough for 2^-30 resolution in any base.
+_HALTON_BITS = 30
 
 # Spawn-key tags of the random streams (the base class uses 0 and 1).
 _DESIGN_STREAM = 10
@@ -31,6 +34,49 @@ def default_design_size(dim: int) -> int:
     optimizer takes over.
     """
     return 1 << math.ceil(math.log2(max(8, 2 * dim)))
+
+
+def _primes(n: int) -> np.ndarray:
+    """The first ``n`` prime numbers."""
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    limit = max(8, int(n * (math.log(n + 1) + math.log(math.log(n + 2)) + 2)))
+    sieve = np.ones(limit + 1, dtype=bool)
+    sieve[:2] = False
+    for p in range(2, math.isqrt(limit) + 1):
+        if sieve[p]:
+            sieve[p * p :: p] = False
+    return np.flatnonzero(sieve)[:n].astype(np.int64)
+
+
+def scrambled_halton(start: int, stop: int, dim: int, rng: np.random.Generator) -> np.ndarray:
+    """Points ``start`` to ``stop - 1`` of a scrambled Halton sequence in ``[0, 1)^dim``.
+
+    Coordinate ``j`` is the radical inverse of the point's index in the
+    ``j``-th prime base, each digit position of each coordinate mapped through
+    its own random permutation of the digits (random digit scrambling, which
+    removes the correlations between the large bases of plain Halton points).
+    The permutations are drawn from ``rng`` alone, so a point is a function of
+    ``rng``'s seed and its index. NumPy only: unlike SciPy's QMC engines it
+    does not import ``scipy.stats`` (about a second), which keeps the first
+    proposals of a search immediate.
+    """
+    n = max(stop - start, 0)
+    out = np.empty((n, dim))
+    idx = np.arange(start, stop, dtype=np.int64)
+    for j, base in enumerate(_primes(dim)):
+        b = int(base)
+        digits = math.ceil(_HALTON_BITS / math.log2(b))
+        perms = np.argsort(rng.random((digits, b)), axis=1)
+        value = np.zeros(n)
+        rest = idx.copy()
+        scale = 1.0
+        for k in range(digits):
+            scale /= b
+            value += perms[k][rest % b] * scale
+            rest //= b
+        out[:, j] = value
+    return out
 
 
 def _engine(cls: type[qmc.QMCEngine], dim: int, rng: np.random.Generator) -> qmc.QMCEngine:
@@ -59,7 +105,9 @@ class QMC(Optimizer):
 
     Args:
         seed: Seed of the scrambling and of the replacements; None for a fresh one.
-        method: ``"sobol"`` (scrambled Sobol sequence) or ``"lhs"`` (Latin
+        method: ``"sobol"`` (scrambled Sobol sequence), ``"halton"`` (scrambled
+            Halton sequence, computed without SciPy: see
+            :func:`scrambled_halton`) or ``"lhs"`` (Latin
             hypercube; beyond ``n_points`` with ``then=None``, new independent
             hypercubes of the same size follow).
         n_points: Size of the design; default :func:`default_design_size` of the
@@ -131,6 +179,8 @@ class QMC(Optimizer):
         """Design points ``start`` to ``stop - 1`` as a ``(stop - start, d)`` array in [0, 1]."""
         if stop <= start:
             return np.empty((0, self.dim))
+        if self.method == "halton":
+            return scrambled_halton(start, stop, self.dim, self.derive_rng(_DESIGN_STREAM))
         from scipy.stats import qmc
 
         if self.method == "sobol":

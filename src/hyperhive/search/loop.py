@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -249,17 +248,16 @@ def _run(
 
         threads_ctx = threadpool_limits(limits=1)
     # The optimizer's imports run beside the start-up of the workers, and are done
-    # before the first ask (two threads importing the same modules at once can see
-    # them half initialized). Not when workers are forked from this process: a fork
-    # in the middle of an import can deadlock.
-    prep = threading.Thread(target=_quietly, args=(opt.prepare,), name="hyperhive-prepare")
+    # before the first ask that needs them (two threads importing the same modules
+    # at once can see them half initialized). Not when workers are forked from this
+    # process: a fork in the middle of an import can deadlock.
     if getattr(exe, "start_method", None) != "fork":
-        prep.start()
+        opt.prepare_in_background()
     try:
         exe.start(objective, loop.sink)
     finally:
-        if prep.is_alive():
-            prep.join()
+        if not opt.prepares_lazily:
+            opt.wait_prepared()
     opt.set_concurrency(exe.workers)
     try:
         with threads_ctx:
@@ -268,11 +266,3 @@ def _run(
         exe.shutdown(wait=False)
     logger.info("search ended: %s (%d counted trials)", reason, view.counted)
     return state.result(reason, opt)
-
-
-def _quietly(fn: Callable[[], None]) -> None:
-    """Run ``fn``; a failure is left for the code that needs its result to meet."""
-    try:
-        fn()
-    except Exception:  # noqa: BLE001 - e.g. a missing optional import: raised again later
-        logger.debug("optimizer preparation failed", exc_info=True)

@@ -65,8 +65,8 @@ def test_background_refit_does_not_block_a_proposal():
     gate = threading.Event()
     real_fit = models._start_fit
 
-    def slow_start(data, m, name, scaling):
-        real_fit(data, m, name, scaling)
+    def slow_start(job, key):
+        real_fit(job, key)
         fut = models._fitting
         held = type(fut)()  # a future that resolves only when the gate opens
 

@@ -3,7 +3,7 @@
 One proposal scores, in two vectorized rounds,
 
 1. random draws from the space's prior, a quasi-random (randomly shifted
-   scrambled Sobol) set, and mutations of *anchors* (the best configurations
+   scrambled Halton) set, and mutations of *anchors* (the best configurations
    observed so far) with step sizes from fine to coarse;
 2. finer mutations of the best candidates of round 1.
 
@@ -38,14 +38,14 @@ class CandidateSettings:
 
     Attributes:
         n_random: Prior draws.
-        n_sobol: Quasi-random points.
+        n_quasi: Quasi-random points.
         n_local: Mutations of the anchors (round 1).
         n_refine: Mutations of the best candidates (round 2).
         n_top: Best candidates of round 1 refined in round 2.
     """
 
     n_random: int = 256
-    n_sobol: int = 256
+    n_quasi: int = 256
     n_local: int = 256
     n_refine: int = 256
     n_top: int = 8
@@ -56,7 +56,7 @@ class CandidateSettings:
         if total is None:
             total = int(np.clip(64 * width, 512, 2048))
         q = max(total // 4, 8)
-        return cls(n_random=q, n_sobol=q, n_local=q, n_refine=q, n_top=8)
+        return cls(n_random=q, n_quasi=q, n_local=q, n_refine=q, n_top=8)
 
 
 def _around(codec: Codec, base: Rows, n: int, sigmas: np.ndarray, rng: np.random.Generator) -> Rows:
@@ -73,7 +73,7 @@ def maximize(
     anchors: Rows | None,
     excluded: set[bytes],
     settings: CandidateSettings,
-    sobol: np.ndarray | None = None,
+    quasi: np.ndarray | None = None,
 ) -> Rows | None:
     """The allowed, non-excluded candidate with the highest score, as a one-row batch.
 
@@ -84,13 +84,13 @@ def maximize(
         anchors: Configurations to search around (the incumbents), or None.
         excluded: Keys (:meth:`Codec.keys`) of configurations not to propose.
         settings: Candidate counts.
-        sobol: A quasi-random point set in ``[0, 1]^d`` (one column per
+        quasi: A quasi-random point set in ``[0, 1]^d`` (one column per
             parameter), shifted at random here; None to skip.
     """
     parts = [codec.sample(settings.n_random, rng)]
-    if sobol is not None and settings.n_sobol > 0 and sobol.shape[1] > 0:
-        pick = rng.choice(len(sobol), min(settings.n_sobol, len(sobol)), replace=False)
-        shifted = (sobol[pick] + rng.random(sobol.shape[1])) % 1.0
+    if quasi is not None and settings.n_quasi > 0 and quasi.shape[1] > 0:
+        pick = rng.choice(len(quasi), min(settings.n_quasi, len(quasi)), replace=False)
+        shifted = (quasi[pick] + rng.random(quasi.shape[1])) % 1.0
         parts.append(codec.from_unit(shifted))
     if anchors is not None and len(anchors) and settings.n_local > 0:
         parts.append(_around(codec, anchors, settings.n_local, COARSE_SIGMAS, rng))

@@ -40,7 +40,7 @@ class Design:
     Args:
         space: The search space.
         codec: Its candidate codec.
-        seed: Seed of the scrambled Sobol sequence.
+        seed: Seed of the scrambled Halton sequence.
         size: Nominal design size (the sequence continues beyond it on demand).
         derive_rng: The optimizer's ``derive_rng`` (generators from stream keys).
     """
@@ -56,14 +56,16 @@ class Design:
         self.space = space
         self.codec = codec
         self.derive_rng = derive_rng
-        self.qmc = QMC(method="sobol", n_points=max(size, 1), then=None)
+        # Halton rather than Sobol: computed with NumPy alone, so the first
+        # proposals of a search do not wait for SciPy's QMC module to import.
+        self.qmc = QMC(method="halton", n_points=max(size, 1), then=None)
         self.qmc.setup(space, ["minimize"], seed=seed)
 
     def unit(self, start: int, stop: int) -> np.ndarray:
-        """Points ``start`` to ``stop - 1`` of the scrambled Sobol sequence in ``[0, 1]^d``."""
+        """Points ``start`` to ``stop - 1`` of the scrambled Halton sequence in ``[0, 1]^d``."""
         return self.qmc.design(start, stop)
 
-    def sobol(
+    def sequence(
         self, start: int, n: int, seen: set[Hashable], taken: set[Hashable]
     ) -> list[dict[str, Any]]:
         """Design points ``start`` to ``start + n - 1``.

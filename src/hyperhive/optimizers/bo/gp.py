@@ -108,6 +108,9 @@ class GaussianProcess(Surrogate):
         self.max_iter = max_iter
         self.nugget = nugget
         self._cols: list[_Column] = []
+        #: Log marginal likelihood of each column at its fitted hyperparameters
+        #: (NaN for a constant column), set by :meth:`fit`.
+        self.log_likelihood_: list[float] = []
         self._x = np.zeros((0, 0))
         self._y = np.zeros((0, 0))
 
@@ -120,6 +123,7 @@ class GaussianProcess(Surrogate):
         lo = np.array([b[0] for b in bounds])
         hi = np.array([b[1] for b in bounds])
         self._cols = []
+        self.log_likelihood_ = []
         pair_sq = _pair_sq(x)
         for j in range(y.shape[1]):
             col = np.asarray(y[:, j], dtype=float)
@@ -143,6 +147,7 @@ class GaussianProcess(Surrogate):
                     )
                     if np.isfinite(res.fun) and res.fun < best_val:
                         best_theta, best_val = res.x, float(res.fun)
+            self.log_likelihood_.append(-best_val if np.isfinite(best_val) else math.nan)
             self._cols.append(
                 _Column(
                     ls=np.exp(best_theta[:d]),

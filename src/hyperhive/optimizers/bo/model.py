@@ -14,6 +14,7 @@ import numpy as np
 
 from hyperhive.optimizers.bo.data import Observations, Targets
 from hyperhive.optimizers.bo.surrogates import Surrogate
+from hyperhive.optimizers.bo.transform import log_jacobian
 
 __all__ = ["FIT_CAP", "ModelCache", "fit_rows", "have_sklearn", "make_surrogate", "one_thread"]
 
@@ -149,20 +150,19 @@ class ModelCache:
         n = len(data)
         m = self.fit_size(n)
         name = self.name(m)
-        scaling = self.scaling
-        if scaling == "auto":
-            scaling = "minmax" if name == "gp" else "quantile"
-        if len(data.targets(m, scaling).x) < 2:  # too little to fit on: use everything
+        scalings = self.scalings(name)
+        if len(data.targets(m, scalings[0]).x) < 2:  # too little to fit on: use everything
             m = n
         self._take_background_fit()
         if self._model is None or self._fitted_at != (m, name):
             custom = isinstance(self.surrogate, Surrogate)
+            job = self._fit_job(data, m, name, scalings)
             if self.background and self._model is not None and not custom:
                 if self._fitting is None:
-                    self._start_fit(data, m, name, scaling)
+                    self._start_fit(job, (m, name))
             else:
-                model, key = self._fit(data, m, name, scaling), (m, name)
-                self._model, self._fitted_at, self._scaling = model, key, scaling
+                self._model, self._scaling = job()
+                self._fitted_at = (m, name)
                 self._conditioned_on = -1
         targets = data.targets(n, self._scaling)
         if self._conditioned_on != n:
@@ -170,40 +170,78 @@ class ModelCache:
             self._conditioned_on = n
         return self._model, targets
 
-    def _fit_inputs(
-        self, data: Observations, m: int, name: str, scaling: str
-    ) -> tuple[np.ndarray, np.ndarray, np.random.Generator]:
-        """Rows, targets and random stream of a fit on the first ``m`` rows."""
-        fit_on = data.targets(m, scaling)
-        keep = fit_rows(fit_on, self.max_fit_points or FIT_CAP.get(name, len(fit_on.x)))
-        return fit_on.x[keep], fit_on.z[keep], self.derive_rng(_FIT_STREAM, m)
+    def scalings(self, name: str) -> tuple[str, ...]:
+        """The objective scalings a fit of ``name`` chooses from.
 
-    def _fit(self, data: Observations, m: int, name: str, scaling: str) -> Surrogate:
-        """A surrogate fitted on the first ``m`` rows (structure and hyperparameters)."""
-        if isinstance(self.surrogate, Surrogate):
-            model = self.surrogate
-        else:
-            model = make_surrogate(name, self.n_trees)
-        model.fit(*self._fit_inputs(data, m, name, scaling))
-        return model
+        ``"auto"`` gives the GP the choice of min-max or log scaling, whichever
+        makes the losses themselves more likely under the fitted model (the
+        likelihood of the targets corrected by :func:`log_jacobian`): a loss
+        spanning orders of magnitude, such as Rosenbrock's, is then modeled in
+        log space and a bounded one linearly. While any trial has failed, the
+        GP stays linear: a failure imputed at the worst value would repel far
+        less in log space. The trees take rank (quantile) targets. These rules
+        are the better ones by benchmark.
+        """
+        if self.scaling != "auto":
+            return (self.scaling,)
+        return ("minmax", "log") if name == "gp" else ("quantile",)
 
-    def _start_fit(self, data: Observations, m: int, name: str, scaling: str) -> None:
-        """Fit on the first ``m`` rows in a thread (fancy indexing made ``x`` and ``z``
-        copies of their own, so the search may add rows meanwhile)."""
-        x, z, rng = self._fit_inputs(data, m, name, scaling)
+    def _fit_job(
+        self, data: Observations, m: int, name: str, scalings: tuple[str, ...]
+    ) -> Callable[[], tuple[Surrogate, str]]:
+        """A function fitting on the first ``m`` rows and returning the model and its scaling.
+
+        Its inputs are copied now (fancy indexing), so it may run in a thread
+        while the search adds rows.
+        """
+        cap = self.max_fit_points or FIT_CAP.get(name, m)
+        if len(scalings) > 1 and not np.isfinite(data.loss[:m]).all():
+            scalings = scalings[:1]  # failures imputed at the worst value repel only linearly
+        options = []
+        for scaling in scalings:
+            fit_on = data.targets(m, scaling)
+            keep = fit_rows(fit_on, cap)
+            jacobian = 0.0
+            if len(scalings) > 1:
+                loss = data.loss[:m][fit_on.rows]
+                for j in range(data.k):
+                    jacobian += log_jacobian(loss[:, j], scaling, data.clip, keep)
+            options.append((scaling, fit_on.x[keep], fit_on.z[keep], jacobian))
+        if not all(math.isfinite(o[3]) for o in options):  # values near the float limits
+            options = options[:1]
+        custom = self.surrogate if isinstance(self.surrogate, Surrogate) else None
+        k, derive = data.k, self.derive_rng
+
+        def job() -> tuple[Surrogate, str]:
+            best: tuple[float, Surrogate, str] | None = None
+            for scaling, x, z, jacobian in options:
+                model = custom if custom is not None else make_surrogate(name, self.n_trees)
+                model.fit(x, z, derive(_FIT_STREAM, m))
+                if len(options) == 1:
+                    return model, scaling
+                ll = getattr(model, "log_likelihood_", None)
+                score = float(np.sum(ll[:k])) + jacobian if ll else math.nan
+                if best is None or (math.isfinite(score) and not score <= best[0]):
+                    best = (score if math.isfinite(score) else -math.inf, model, scaling)
+            assert best is not None
+            return best[1], best[2]
+
+        return job
+
+    def _start_fit(self, job: Callable[[], tuple[Surrogate, str]], key: tuple[int, str]) -> None:
+        """Run ``job`` in a thread; :meth:`_take_background_fit` picks its model up."""
         fut: Future = Future()
 
         def work() -> None:
             try:
-                model = make_surrogate(name, self.n_trees)
                 with one_thread():
-                    model.fit(x, z, rng)
+                    result = job()
             except BaseException as exc:  # noqa: BLE001 - handed to the asking thread
                 fut.set_exception(exc)
             else:
-                fut.set_result((model, scaling))
+                fut.set_result(result)
 
-        self._fitting, self._fitting_at = fut, (m, name)
+        self._fitting, self._fitting_at = fut, key
         threading.Thread(target=work, name="hyperhive-refit", daemon=True).start()
 
     def _take_background_fit(self) -> None:

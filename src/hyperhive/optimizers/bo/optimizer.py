@@ -38,7 +38,7 @@ _N_ANCHORS = 5
 class BO(Optimizer):
     """Asynchronous Bayesian optimization over mixed and conditional spaces.
 
-    The first ``n_initial`` configurations come from a scrambled Sobol design;
+    The first ``n_initial`` configurations come from a scrambled Halton design;
     then each proposal maximizes an acquisition function of a surrogate model
     over candidates drawn at random, quasi-randomly and around the incumbents
     (see :mod:`~hyperhive.optimizers.bo.candidates`). Trials still running are
@@ -51,8 +51,9 @@ class BO(Optimizer):
     mixed space; 5 seeds) the GP is clearly better at small budgets (60
     evaluations) on all but Levy-10, and at 250 evaluations the switch at 150
     is on par with the GP alone, while the trees keep the cost per trial flat
-    over thousands of trials. The GP works on targets scaled min-max, the
-    trees on quantile (rank) targets, each the better by benchmark.
+    over thousands of trials. The GP chooses at each refit between targets
+    scaled min-max and log-scaled ones by likelihood, the trees work on
+    quantile (rank) targets, each the better by benchmark.
 
     Cost: the model is refitted from scratch (tree structures, kernel
     hyperparameters) only when the data has grown by ``refit_fraction`` since
@@ -74,13 +75,13 @@ class BO(Optimizer):
         acquisition: ``"ucb"``, ``"ei"``, ``"pi"`` or ``"ts"`` (Thompson sampling).
         liar: How pending trials count: ``"min"``, ``"mean"`` or ``"max"`` (a
             constant lie at the min/mean/max of the observed targets, added to
-            the model without refit), ``"believer"`` (the lie is the model's own
-            prediction: only the uncertainty there shrinks), ``"qucb"`` (no
-            lie; each proposal made while others are pending draws its own UCB
-            weight from an exponential distribution of mean ``kappa``: the
-            default, best in asynchronous benchmarks; with another acquisition
-            it only excludes pending configurations), or None (pending
-            configurations are only excluded).
+            the model without refit), ``"believer"`` (the default: the lie is
+            the model's own prediction, so only the uncertainty there shrinks;
+            best in the asynchronous benchmarks, 8 workers on 11 problems),
+            ``"qucb"`` (no lie; each proposal made while others are pending
+            draws its own UCB weight from an exponential distribution of mean
+            ``kappa``; with another acquisition it only excludes pending
+            configurations), or None (pending configurations are only excluded).
         n_initial: Size of the initial design; None for :func:`initial_design_size`.
         kappa: Exploration weight of UCB.
         kappa_schedule: ``"constant"``, ``"decay"`` or ``"periodic"`` (see
@@ -88,7 +89,10 @@ class BO(Optimizer):
         xi: Margin of improvement of EI and PI, in standardized units.
         epistemic_only: Use only the epistemic part of the predictive variance.
         scaling: Objective scaling, ``"quantile"``, ``"minmax"`` or ``"log"``, or
-            ``"auto"``: minmax for the GP, quantile for trees (best by benchmark).
+            ``"auto"``: for the GP, minmax or log, whichever makes the observed
+            values more likely under the fitted model (log wins for losses
+            spanning orders of magnitude); quantile for the trees. Best by
+            benchmark (see :meth:`~hyperhive.optimizers.bo.model.ModelCache.scalings`).
         failed: Targets of failed and timed-out trials: ``"worst"``, ``"mean"``
             or ``"ignore"``.
         clip: Bad-tail clipping in interquartile ranges (None: no clipping).
@@ -118,13 +122,14 @@ class BO(Optimizer):
     name: ClassVar[str] = "bo"
     replay_deterministic: ClassVar[bool] = True
     ask_ahead: ClassVar[bool] = True
+    prepares_lazily: ClassVar[bool] = True
 
     def __init__(
         self,
         seed: int | None = None,
         surrogate: str | Surrogate = "auto",
         acquisition: str = "ucb",
-        liar: str | None = "qucb",
+        liar: str | None = "believer",
         n_initial: int | None = None,
         kappa: float = 1.96,
         kappa_schedule: str = "constant",
@@ -224,22 +229,22 @@ class BO(Optimizer):
         )
         self._models.background = bool(self.background_refit)
         self.settings_ = CandidateSettings.for_width(self.codec.width, self.n_candidates)
-        self._sobol: np.ndarray | None = None
+        self._quasi: np.ndarray | None = None
         self._anchor_cache: tuple[Any, Rows] | None = None
 
     def prepare(self) -> None:
-        """Import what the first proposals need: SciPy's QMC, optimizers, special
-        functions and linear algebra (about 1 s), so that the search loop imports them
-        while its workers start.
+        """Import what the model needs: SciPy's linear algebra, optimizers and special
+        functions (about half a second), while the search starts its workers.
 
-        scikit-learn (for the trees, about 2 s) is left to the first tree fit: with
-        several workers that fit runs in the background refit thread.
+        The initial design needs none of it (NumPy only), so the first trials are
+        proposed without waiting: the first model-based proposal waits for this
+        (:meth:`~hyperhive.optimizers.Optimizer.wait_prepared`). scikit-learn (for
+        the trees, about 2 s) is left to the first tree fit: with several workers
+        that fit runs in the background refit thread.
         """
         import scipy.linalg  # noqa: F401
         import scipy.optimize  # noqa: F401
         import scipy.special  # noqa: F401
-        import scipy.stats.qmc  # noqa: F401
-        import threadpoolctl  # noqa: F401
 
         import hyperhive.optimizers.bo.gp  # noqa: F401
 
@@ -293,11 +298,12 @@ class BO(Optimizer):
             excluded = self._keys | set(self.codec.config_keys([t.config for t in pending]))
             out = self._design.around(start, w, self._warm_bases(), excluded, self._seen, taken)
         d = max(0, min(start + n, end_design) - (start + w))
-        out += self._design.sobol(start + w - n_warm, d, self._seen, taken)
+        out += self._design.sequence(start + w - n_warm, d, self._seen, taken)
         rest = n - w - d
         if rest and not self._model_ready():
-            out += self._design.sobol(start + w + d - n_warm, rest, self._seen, taken)
+            out += self._design.sequence(start + w + d - n_warm, rest, self._seen, taken)
         elif rest:
+            self.wait_prepared()
             with one_thread():
                 out += self._propose(rest, pending, out, start + w + d)
         return out
@@ -329,6 +335,7 @@ class BO(Optimizer):
         fixed schedule (see :class:`~hyperhive.optimizers.bo.model.ModelCache`),
         so it is a function of the data alone.
         """
+        self.wait_prepared()
         return self._models.get(self.data)
 
     # -- proposals ---------------------------------------------------------------
@@ -345,8 +352,8 @@ class BO(Optimizer):
         lying = self.liar in ("min", "mean", "max", "believer")
         if others and lying:
             model = self._fantasize(model, data, self._features(others))
-        if self._sobol is None:
-            self._sobol = self._design.unit(0, 1024) if space.names else None
+        if self._quasi is None:
+            self._quasi = self._design.unit(0, 1024) if space.names else None
         out: list[dict[str, Any]] = []
         for j in range(q):
             t = pos + j - self.design_size
@@ -373,7 +380,7 @@ class BO(Optimizer):
                 anchors=anchors,
                 excluded=excluded,
                 settings=self.settings_,
-                sobol=self._sobol,
+                quasi=self._quasi,
             )
             config = self.codec.to_configs(row)[0] if row is not None else None
             if config is None or not space.is_valid(config):
@@ -421,6 +428,7 @@ class BO(Optimizer):
             return None
         feasible = [t for t in done if t.feasible] or done
         if self.incumbent_rule == "mean" and self._model_ready():
+            self.wait_prepared()
             with one_thread():
                 model, _ = self.model()
                 mean = model.predict(self._features([t.config for t in feasible])).mean[:, 0]

@@ -27,9 +27,11 @@ robust scale and bounded, and missing values take the column mean.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-__all__ = ["IMPUTATIONS", "SCALINGS", "scale_constraints", "scale_losses"]
+__all__ = ["IMPUTATIONS", "SCALINGS", "log_jacobian", "scale_constraints", "scale_losses"]
 
 SCALINGS = ("minmax", "log", "quantile")
 IMPUTATIONS = ("worst", "mean", "ignore")
@@ -114,6 +116,57 @@ def scale_losses(
     elif impute == "mean":
         out[~ok] = 0.0
     return out
+
+
+def log_jacobian(
+    y: np.ndarray, scaling: str, clip: float | None = 3.0, rows: np.ndarray | None = None
+) -> float:
+    """Sum of ``log |dz/dy|`` over finite losses, ``z`` the targets of :func:`scale_losses`.
+
+    A model's log likelihood of the targets plus this term is its log likelihood
+    of the losses themselves, which makes fits on differently scaled targets
+    comparable (the change-of-variables rule). Clipping is left out (the
+    derivative of the unclipped map is used for every value).
+
+    Args:
+        y: The loss column the scaling is computed from (NaN where failed).
+        scaling: ``"minmax"`` or ``"log"`` (``"quantile"`` is not smooth).
+        clip: As for :func:`scale_losses`.
+        rows: Indices of ``y`` to sum over (default: all).
+
+    Returns:
+        The sum; 0 when the values are all equal, NaN when they overflow.
+
+    Raises:
+        ValueError: For another scaling.
+    """
+    if scaling not in ("minmax", "log"):
+        raise ValueError(f"log_jacobian needs scaling 'minmax' or 'log', got scaling={scaling!r}")
+    y = np.asarray(y, dtype=float)
+    ok = np.isfinite(y)
+    z = y[ok]
+    with np.errstate(over="ignore"):
+        spread = float(np.max(z) - np.min(z)) if len(z) else 0.0
+    if not math.isfinite(spread):
+        return math.nan
+    if len(z) < 2 or not spread > 0:
+        return 0.0
+    at = y[rows] if rows is not None else y
+    at = at[np.isfinite(at)]
+    lo = float(np.min(z))
+    with np.errstate(over="ignore", invalid="ignore"):
+        if scaling == "minmax":
+            sd = float(np.std(_clip(z, clip)))
+            out = -len(at) * math.log(sd) if sd > 0 else 0.0
+        else:
+            gap = z - lo
+            typical = float(np.median(gap))
+            delta = 0.1 * (typical if typical > 0 else spread)
+            sd = float(np.std(_clip(np.log(gap + delta), clip)))
+            out = 0.0
+            if sd > 0:
+                out = float(-np.sum(np.log(at - lo + delta)) - len(at) * math.log(sd))
+    return out if math.isfinite(out) else math.nan
 
 
 def scale_constraints(c: np.ndarray) -> np.ndarray:
