@@ -22,6 +22,9 @@ The window starts when the method is called (spawning its workers counts).
 Best: the lowest Hartmann6 value among trials finished inside the window
 (the minimum is -3.32237).
 
+Variants of hyperhive's BO for tuning: ``BO_ASYNC_HH_OPTIONS='{"liar": "qucb"}'`` runs
+``hh.optimizers.BO(**options)`` instead of the default.
+
 Run (in ``.venv-bench``, which has Optuna and DeepHyper)::
 
     .venv-bench/bin/python benchmarks/bo_async.py --seeds 5
@@ -57,6 +60,7 @@ def run_hyperhive(seconds: float, seed: int, tmp: str) -> dict[str, Any]:
 
     space = hh.Space({f"x{i}": hh.Float(0.0, 1.0) for i in range(6)})
     t_call = time.time()
+    options = json.loads(os.environ.get("BO_ASYNC_HH_OPTIONS", "{}"))
     res = hh.search(
         common.hartmann_hyperhive,
         space,
@@ -65,6 +69,7 @@ def run_hyperhive(seconds: float, seed: int, tmp: str) -> dict[str, Any]:
         workers=WORKERS,
         executor="process",
         seed=seed,
+        optimizer=hh.optimizers.BO(**options) if options else "auto",
     )
     t_end = time.time()
     done = [t for t in res.records if t.status == hh.TrialStatus.DONE]

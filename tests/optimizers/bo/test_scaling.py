@@ -77,3 +77,18 @@ def test_explicit_scaling_is_kept():
     opt.tell([Trial(i, c, TrialStatus.DONE, objective=c["x"] + c["y"]) for i, c in enumerate(pts)])
     opt.model()
     assert opt._models._scaling == "log"
+
+
+def test_several_objectives_keep_the_gp_linear():
+    opt = BO(seed=0, surrogate="gp")
+    opt.setup(SPACE, ["minimize", "minimize"])
+    pts = [{"x": float(a), "y": float(b)} for a, b in np.random.default_rng(0).random((40, 2))]
+    grows = [math.exp(12 * c["x"] + 3 * c["y"]) for c in pts]
+    opt.tell(
+        [
+            Trial(i, c, TrialStatus.DONE, objective=(g, 1.0 / g))
+            for i, (c, g) in enumerate(zip(pts, grows, strict=True))
+        ]
+    )
+    opt.model()
+    assert opt._models._scaling == "minmax"

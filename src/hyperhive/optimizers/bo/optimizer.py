@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar
 
@@ -14,7 +15,7 @@ from hyperhive.optimizers.bo.candidates import CandidateSettings, maximize
 from hyperhive.optimizers.bo.codec import Codec, Rows
 from hyperhive.optimizers.bo.data import Observations, Targets
 from hyperhive.optimizers.bo.design import Design, initial_design_size
-from hyperhive.optimizers.bo.model import ModelCache, one_thread
+from hyperhive.optimizers.bo.model import ModelCache, have_sklearn, one_thread
 from hyperhive.optimizers.bo.multi import random_weights
 from hyperhive.optimizers.bo.scoring import best_rows, lie_values, make_scorer
 from hyperhive.optimizers.bo.surrogates import Surrogate
@@ -228,25 +229,49 @@ class BO(Optimizer):
             self.derive_rng,
         )
         self._models.background = bool(self.background_refit)
+        self._models.before_fit = self._before_fit
+        self._gp_ready = threading.Event()
+        self._gp_ready.set()  # nothing to wait for until a preparation starts
         self.settings_ = CandidateSettings.for_width(self.codec.width, self.n_candidates)
         self._quasi: np.ndarray | None = None
         self._anchor_cache: tuple[Any, Rows] | None = None
 
     def prepare(self) -> None:
-        """Import what the model needs: SciPy's linear algebra, optimizers and special
-        functions (about half a second), while the search starts its workers.
+        """Import what the models need while the search starts its workers.
 
-        The initial design needs none of it (NumPy only), so the first trials are
-        proposed without waiting: the first model-based proposal waits for this
-        (:meth:`~hyperhive.optimizers.Optimizer.wait_prepared`). scikit-learn (for
-        the trees, about 2 s) is left to the first tree fit: with several workers
-        that fit runs in the background refit thread.
+        scikit-learn's trees first (about 0.8 s; the switch to trees after
+        ``gp_max_points`` observations needs them), then SciPy's linear algebra,
+        optimizers and special functions for the GP (about 0.5 s): the first
+        model waits for these (:meth:`wait_prepared`). An import holds the
+        interpreter for most of its time, so the asking thread gets little done
+        meanwhile; done now, while the first proposals come from the initial
+        design (NumPy only, cheap) and with several workers the first fit runs
+        in the background, the imports stall no worker.
         """
-        import scipy.linalg  # noqa: F401
-        import scipy.optimize  # noqa: F401
-        import scipy.special  # noqa: F401
+        try:
+            if self.surrogate in ("auto", "et", "rf") and have_sklearn():
+                import sklearn.tree  # noqa: F401
+            import scipy.linalg  # noqa: F401
+            import scipy.optimize  # noqa: F401
+            import scipy.special  # noqa: F401
+            import threadpoolctl  # noqa: F401
 
-        import hyperhive.optimizers.bo.gp  # noqa: F401
+            import hyperhive.optimizers.bo.gp  # noqa: F401
+        finally:
+            self._gp_ready.set()
+
+    def prepare_in_background(self) -> None:
+        """Start :meth:`prepare` in a thread (see :meth:`wait_prepared`)."""
+        self._gp_ready.clear()
+        super().prepare_in_background()
+
+    def wait_prepared(self) -> None:
+        """Wait for a preparation in progress (see :meth:`prepare`)."""
+        self._gp_ready.wait()
+
+    def _before_fit(self, name: str) -> None:
+        """In the fitting thread: wait for the preparation's imports."""
+        self._gp_ready.wait()
 
     def set_concurrency(self, workers: int) -> None:
         """With several trials at once, refit in a background thread (unless told not to)."""
@@ -301,6 +326,11 @@ class BO(Optimizer):
         out += self._design.sequence(start + w - n_warm, d, self._seen, taken)
         rest = n - w - d
         if rest and not self._model_ready():
+            out += self._design.sequence(start + w + d - n_warm, rest, self._seen, taken)
+        elif rest and self._models.background and not self._models.has_model():
+            # several workers and no model yet: quasi-random points while it is fitted
+            if self._gp_ready.is_set():
+                self._models.start_first_fit(self.data)
             out += self._design.sequence(start + w + d - n_warm, rest, self._seen, taken)
         elif rest:
             self.wait_prepared()
