@@ -456,7 +456,7 @@ def report(args: argparse.Namespace) -> tuple[str, dict]:
                             rank_full[m].append(r[m])
             wins, total, margins = 0, 0, {}
             for p in args.problems:
-                if len(data[mode, "hyperhive", p]) < args.min_seeds:
+                if len(data.get((mode, "hyperhive", p), [])) < args.min_seeds:
                     continue
                 peers = [
                     _median_at(data[mode, m, p], b)
