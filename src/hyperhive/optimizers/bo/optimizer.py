@@ -111,10 +111,10 @@ class BO(Optimizer):
         onehot: Encode categoricals one-hot (else by index).
         background_refit: Refit the model in a background thread, the proposals
             using the previous fit (conditioned on every result) until it is
-            done; None (default): when the search runs several trials at once
-            (:meth:`set_concurrency`), so that no worker waits for a refit.
-            A serial search, and ask/tell use, refit inline and stay
-            deterministic.
+            done (before the first fit, quasi-random points); None (default):
+            when the search runs several trials at once (:meth:`set_concurrency`),
+            so that no worker waits for a refit. A serial search, and ask/tell
+            use, refit inline and stay deterministic.
 
     Raises:
         ValueError: On an unknown option or an out-of-range number.
