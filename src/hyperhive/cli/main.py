@@ -9,7 +9,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -33,6 +33,50 @@ err = Console(stderr=True, soft_wrap=True)
 RUNS_FOLDER = "hyperhive-runs"
 #: Set to 1 to see library tracebacks instead of one-line errors.
 TRACEBACK_ENV = "HYPERHIVE_TRACEBACK"
+
+# Arguments and options that mean the same in several commands (the others differ in
+# their help: `worker` speaks of this peer and of the run shared by all peers).
+ProblemFile = Annotated[
+    Path,
+    typer.Argument(
+        help="A Python file defining `space` and `objective` (and optional defaults).",
+        metavar="FILE",
+        show_default=False,
+    ),
+]
+TrialTimeout = Annotated[
+    float | None, typer.Option("--trial-timeout", help="Per-trial limit in seconds.")
+]
+ExecutorName = Annotated[
+    str | None,
+    typer.Option("--executor", "-e", help="auto, serial, thread, process, dask, ray or mpi."),
+]
+ExecutorAddress = Annotated[
+    str | None,
+    typer.Option(
+        "--executor-address",
+        metavar="ADDRESS",
+        help="Scheduler address for --executor dask (tcp://host:8786) or ray (host:6379).",
+    ),
+]
+Directions = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--direction",
+        "-d",
+        help="minimize or maximize; repeat once per objective.",
+        metavar="DIRECTION",
+    ),
+]
+Progress = Annotated[
+    bool | None,
+    typer.Option(
+        "--progress/--no-progress",
+        help="Live progress display. Default: on when stderr is a terminal.",
+        metavar="",
+        show_default=False,
+    ),
+]
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -184,31 +228,46 @@ def _report(result: Any, elapsed: float, title: str) -> int:
     return 0
 
 
+def _problem_options(file: Path, **given: Any) -> tuple[Any, dict[str, Any]]:
+    """The problem of FILE and the search options: its defaults, then those given."""
+    from hyperhive.cli.loader import ProblemError, load_problem
+
+    try:
+        problem = load_problem(file)
+    except ProblemError as exc:
+        fail(str(exc))
+    kwargs = dict(problem.defaults)
+    kwargs.update({k: v for k, v in given.items() if v is not None})
+    return problem, kwargs
+
+
+def _search_and_exit(
+    objective: Any,
+    space: Any,
+    kwargs: dict[str, Any],
+    progress: bool | None,
+    fresh: Path | None,
+    title: str,
+    peer: bool = False,
+) -> NoReturn:
+    """Run the search (progress shown by default on a terminal), report, exit with its code."""
+    kwargs["progress"] = sys.stderr.isatty() if progress is None else progress
+    start = time.monotonic()
+    result = _search(objective, space, kwargs, fresh, peer=peer)
+    raise typer.Exit(_report(result, time.monotonic() - start, title))
+
+
 @app.command()
 def run(
-    file: Path = typer.Argument(
-        ...,
-        help="A Python file defining `space` and `objective` (and optional defaults).",
-        metavar="FILE",
-        show_default=False,
-    ),
+    file: ProblemFile,
     max_evals: int | None = typer.Option(
         None, "--max-evals", "-n", help="Counted trials to run (done/failed/timeout/stopped)."
     ),
     timeout: float | None = typer.Option(None, "--timeout", help="Wall-time limit in seconds."),
-    trial_timeout: float | None = typer.Option(
-        None, "--trial-timeout", help="Per-trial limit in seconds."
-    ),
+    trial_timeout: TrialTimeout = None,
     workers: int | None = typer.Option(None, "--workers", "-w", help="Trials run at once."),
-    executor: str | None = typer.Option(
-        None, "--executor", "-e", help="auto, serial, thread, process, dask, ray or mpi."
-    ),
-    executor_address: str | None = typer.Option(
-        None,
-        "--executor-address",
-        metavar="ADDRESS",
-        help="Scheduler address for --executor dask (tcp://host:8786) or ray (host:6379).",
-    ),
+    executor: ExecutorName = None,
+    executor_address: ExecutorAddress = None,
     optimizer: str | None = typer.Option(
         None, "--optimizer", "-o", help="auto, random, qmc, ... (see the README)."
     ),
@@ -227,26 +286,14 @@ def run(
         help="Journal the run here instead of the run directory (redis://host:6379/0, a path).",
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed for a reproducible search."),
-    direction: list[str] | None = typer.Option(
-        None,
-        "--direction",
-        "-d",
-        help="minimize or maximize; repeat once per objective.",
-        metavar="DIRECTION",
-    ),
+    direction: Directions = None,
     max_failures: int | None = typer.Option(
         None, "--max-failures", help="Stop after this many failed or timed-out trials."
     ),
     max_retries: int | None = typer.Option(
         None, "--max-retries", help="How often a lost trial (dead worker) is re-run."
     ),
-    progress: bool | None = typer.Option(
-        None,
-        "--progress/--no-progress",
-        help="Live progress display. Default: on when stderr is a terminal.",
-        metavar="",
-        show_default=False,
-    ),
+    progress: Progress = None,
 ) -> None:
     """Search the problem defined in FILE.
 
@@ -255,28 +302,21 @@ def run(
     timeout, trial_timeout, max_failures, max_retries, workers, executor, optimizer,
     seed, run_dir, callbacks. Options given here override them.
     """
-    from hyperhive.cli.loader import ProblemError, load_problem
-
-    try:
-        problem = load_problem(file)
-    except ProblemError as exc:
-        fail(str(exc))
-    given = {
-        "max_evals": max_evals,
-        "timeout": timeout,
-        "trial_timeout": trial_timeout,
-        "workers": workers,
-        "executor": executor,
-        "optimizer": optimizer,
-        "run_dir": run_dir,
-        "seed": seed,
-        "direction": list(direction) if direction else None,
-        "max_failures": max_failures,
-        "max_retries": max_retries,
-        "store": store,
-    }
-    kwargs = dict(problem.defaults)
-    kwargs.update({k: v for k, v in given.items() if v is not None})
+    problem, kwargs = _problem_options(
+        file,
+        max_evals=max_evals,
+        timeout=timeout,
+        trial_timeout=trial_timeout,
+        workers=workers,
+        executor=executor,
+        optimizer=optimizer,
+        run_dir=run_dir,
+        seed=seed,
+        direction=list(direction) if direction else None,
+        max_failures=max_failures,
+        max_retries=max_retries,
+        store=store,
+    )
     _with_address(kwargs, executor_address)
     fresh = None
     if kwargs.get("run_dir") is None:
@@ -284,21 +324,19 @@ def run(
     rd = Path(kwargs["run_dir"])
     verb = "resuming" if (rd / "run.json").exists() else "starting"
     err.print(f"{verb} a search of {escape(str(file))} in {escape(relative(rd))}", highlight=False)
-    kwargs["progress"] = sys.stderr.isatty() if progress is None else progress
-    start = time.monotonic()
-    result = _search(problem.objective, problem.space, kwargs, fresh)
-    code = _report(result, time.monotonic() - start, f"search of {problem.path.name} ended")
-    raise typer.Exit(code)
+    _search_and_exit(
+        problem.objective,
+        problem.space,
+        kwargs,
+        progress,
+        fresh,
+        f"search of {problem.path.name} ended",
+    )
 
 
 @app.command()
 def worker(
-    file: Path = typer.Argument(
-        ...,
-        help="A Python file defining `space` and `objective` (and optional defaults).",
-        metavar="FILE",
-        show_default=False,
-    ),
+    file: ProblemFile,
     store: str | None = typer.Option(
         None,
         "--store",
@@ -320,34 +358,19 @@ def worker(
     timeout: float | None = typer.Option(
         None, "--timeout", help="This peer's wall-time limit in seconds."
     ),
-    trial_timeout: float | None = typer.Option(
-        None, "--trial-timeout", help="Per-trial limit in seconds."
-    ),
+    trial_timeout: TrialTimeout = None,
     workers: int | None = typer.Option(
         None, "--workers", "-w", help="This peer's trials in flight at once."
     ),
-    executor: str | None = typer.Option(
-        None, "--executor", "-e", help="auto, serial, thread, process, dask, ray or mpi."
-    ),
-    executor_address: str | None = typer.Option(
-        None,
-        "--executor-address",
-        metavar="ADDRESS",
-        help="Scheduler address for --executor dask (tcp://host:8786) or ray (host:6379).",
-    ),
+    executor: ExecutorName = None,
+    executor_address: ExecutorAddress = None,
     optimizer: str | None = typer.Option(
         None, "--optimizer", "-o", help="This peer's optimizer: auto, random, qmc, ..."
     ),
     seed: int | None = typer.Option(
         None, "--seed", help="The run's seed (the first peer's is kept)."
     ),
-    direction: list[str] | None = typer.Option(
-        None,
-        "--direction",
-        "-d",
-        help="minimize or maximize; repeat once per objective.",
-        metavar="DIRECTION",
-    ),
+    direction: Directions = None,
     max_failures: int | None = typer.Option(
         None, "--max-failures", help="Stop every peer after this many failed or timed-out trials."
     ),
@@ -357,13 +380,7 @@ def worker(
     peer: str | None = typer.Option(
         None, "--peer", metavar="NAME", help="This peer's name (default host-pid-random)."
     ),
-    progress: bool | None = typer.Option(
-        None,
-        "--progress/--no-progress",
-        help="Live progress display. Default: on when stderr is a terminal.",
-        metavar="",
-        show_default=False,
-    ),
+    progress: Progress = None,
 ) -> None:
     """Run one peer of a decentralized search of the problem in FILE.
 
@@ -373,39 +390,36 @@ def worker(
     --store the peers share the run directory's SQLite journal (one host, local disk).
     FILE may set defaults as for `hyperhive run`.
     """
-    from hyperhive.cli.loader import ProblemError, load_problem
-
-    try:
-        problem = load_problem(file)
-    except ProblemError as exc:
-        fail(str(exc))
-    given = {
-        "store": store,
-        "run_dir": run_dir,
-        "max_evals": max_evals,
-        "timeout": timeout,
-        "trial_timeout": trial_timeout,
-        "workers": workers,
-        "executor": executor,
-        "optimizer": optimizer,
-        "seed": seed,
-        "direction": list(direction) if direction else None,
-        "max_failures": max_failures,
-        "max_retries": max_retries,
-        "peer": peer,
-    }
-    kwargs = dict(problem.defaults)
-    kwargs.update({k: v for k, v in given.items() if v is not None})
+    problem, kwargs = _problem_options(
+        file,
+        store=store,
+        run_dir=run_dir,
+        max_evals=max_evals,
+        timeout=timeout,
+        trial_timeout=trial_timeout,
+        workers=workers,
+        executor=executor,
+        optimizer=optimizer,
+        seed=seed,
+        direction=list(direction) if direction else None,
+        max_failures=max_failures,
+        max_retries=max_retries,
+        peer=peer,
+    )
     if store is None and kwargs.get("run_dir") is None:
         fail("hyperhive worker needs --store URL (e.g. redis://host:6379/0) or --run-dir DIR")
     _with_address(kwargs, executor_address)
     where = escape(store) if store is not None else escape(relative(Path(kwargs["run_dir"])))
     err.print(f"joining a search of {escape(str(file))} as a peer on {where}", highlight=False)
-    kwargs["progress"] = sys.stderr.isatty() if progress is None else progress
-    start = time.monotonic()
-    result = _search(problem.objective, problem.space, kwargs, None, peer=True)
-    code = _report(result, time.monotonic() - start, f"peer of {problem.path.name} left")
-    raise typer.Exit(code)
+    _search_and_exit(
+        problem.objective,
+        problem.space,
+        kwargs,
+        progress,
+        None,
+        f"peer of {problem.path.name} left",
+        peer=True,
+    )
 
 
 @app.command()
@@ -493,13 +507,7 @@ def demo(
         f"Default: a fresh {RUNS_FOLDER}/demo-<time>.",
     ),
     seed: int | None = typer.Option(None, "--seed", help="Seed for a reproducible search."),
-    progress: bool | None = typer.Option(
-        None,
-        "--progress/--no-progress",
-        help="Live progress display. Default: on when stderr is a terminal.",
-        metavar="",
-        show_default=False,
-    ),
+    progress: Progress = None,
 ) -> None:
     """Tune a scikit-learn HistGradientBoostingClassifier on the digits dataset.
 
@@ -529,12 +537,15 @@ def demo(
         "executor": executor,
         "run_dir": rd,
         "seed": seed,
-        "progress": sys.stderr.isatty() if progress is None else progress,
     }
-    start = time.monotonic()
-    result = _search(problem.objective, problem.make_space(), kwargs, fresh)
-    code = _report(result, time.monotonic() - start, f"demo ended: {problem.METRIC}")
-    raise typer.Exit(code)
+    _search_and_exit(
+        problem.objective,
+        problem.make_space(),
+        kwargs,
+        progress,
+        fresh,
+        f"demo ended: {problem.METRIC}",
+    )
 
 
 def _load(run_dir: Path, store: str | None = None) -> Any:
