@@ -15,9 +15,8 @@ import pytest
 
 import hyperhive.trial as ht
 from hyperhive.executors import Process, TrialTask
+from hyperhive.testing.flight import max_in_flight
 from hyperhive.trial import TrialStatus
-
-from .flight import max_in_flight
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
 

@@ -12,8 +12,7 @@ import hyperhive as hh
 from hyperhive.executors._remote import RemoteExecutor, _Entry
 from hyperhive.executors._wire import outcome_to_wire
 from hyperhive.executors.local import Thread
-
-from .flight import max_in_flight
+from hyperhive.testing.flight import max_in_flight
 
 
 class _Idle(RemoteExecutor):

@@ -1,1 +1,2 @@
-"""hyperhive.testing: reusable pytest suites (``store_contract.StoreContract`` for stores)."""
+"""hyperhive.testing: reusable pytest suites (``store_contract.StoreContract`` for stores,
+``optimizer_contract.OptimizerContract`` for optimizers) and ``flight.max_in_flight``."""

@@ -19,6 +19,7 @@ from dist_helpers import (
 
 import hyperhive as hh
 from hyperhive.executors import TrialTask, get_executor
+from hyperhive.testing.flight import max_in_flight
 from hyperhive.trial import TrialStatus
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
@@ -99,19 +100,6 @@ def test_gpu_placement(dask_cluster, tmp_path):
         worker.wait(30)
 
 
-def _max_in_flight(records: list[hh.Trial]) -> int:
-    """The most trials submitted and not yet finished at one time."""
-    edges = sorted(
-        [(t.submitted, 1) for t in records if t.submitted is not None]
-        + [(t.finished, -1) for t in records if t.finished is not None]
-    )
-    level = peak = 0
-    for _, step in edges:
-        level += step
-        peak = max(peak, level)
-    return peak
-
-
 def test_prefetch_queues_trials_and_keeps_the_budget(dask_cluster):
     """prefetch=8 keeps up to 16 trials in flight on 8 workers; the budget stays exact."""
     addresses = set(dask_cluster.scheduler_info["workers"])
@@ -132,7 +120,7 @@ def test_prefetch_queues_trials_and_keeps_the_budget(dask_cluster):
     )
     check_search(result, 48, lambda w: w in addresses)
     assert len(result.records) == 48
-    assert 8 < _max_in_flight(result.records) <= 16
+    assert 8 < max_in_flight(result.records) <= 16
 
 
 def test_prefetched_trials_cancelled_at_timeout(dask_cluster):

@@ -1,10 +1,12 @@
-"""Helpers shared by the executor tests."""
+"""Concurrency of a finished search, from its trial records (for executor tests)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
 from hyperhive.trial import Trial
+
+__all__ = ["max_in_flight"]
 
 
 def max_in_flight(records: Iterable[Trial]) -> int:
