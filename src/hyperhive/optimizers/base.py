@@ -70,7 +70,7 @@ class Optimizer(abc.ABC):
         self._n_asked = 0
         self._told_ids: set[int] = set()
         self.concurrency = 1
-        self._preparing: threading.Thread | None = None
+        self._prepared: threading.Event | None = None  # set once a preparation is done
 
     # -- binding -----------------------------------------------------------------
     def setup(self, space: Space, directions: Sequence[str], seed: int | None = None) -> None:
@@ -115,30 +115,37 @@ class Optimizer(abc.ABC):
         """
 
     def prepare_in_background(self) -> None:
-        """Start :meth:`prepare` in a thread; :meth:`wait_prepared` joins it.
+        """Start :meth:`prepare` in a thread; :meth:`wait_prepared` waits for it.
 
         A failure there is only logged: the code that needs what failed meets
         the error again.
         """
+        done = self._prepared = threading.Event()
 
         def work() -> None:
             try:
                 self.prepare()
             except Exception:  # noqa: BLE001 - e.g. a missing optional import
                 logger.debug("optimizer preparation failed", exc_info=True)
+            finally:
+                done.set()
 
-        self._preparing = threading.Thread(target=work, name="hyperhive-prepare", daemon=True)
-        self._preparing.start()
+        threading.Thread(target=work, name="hyperhive-prepare", daemon=True).start()
 
     def wait_prepared(self) -> None:
         """Return once a preparation started by :meth:`prepare_in_background` is done.
 
         Two threads importing the same modules at once can see them half
-        initialized, so the asking thread waits here before importing them.
+        initialized, so a thread waits here before importing them (any number
+        of threads may wait).
         """
-        thread, self._preparing = self._preparing, None
-        if thread is not None:
-            thread.join()
+        if self._prepared is not None:
+            self._prepared.wait()
+
+    @property
+    def prepared(self) -> bool:
+        """False while a preparation started by :meth:`prepare_in_background` runs."""
+        return self._prepared is None or self._prepared.is_set()
 
     def set_concurrency(self, workers: int) -> None:
         """Told by the search how many trials run at once (after :meth:`setup`).

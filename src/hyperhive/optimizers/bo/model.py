@@ -128,9 +128,9 @@ class ModelCache:
         self._fitting_at: tuple[int, str] | None = None
         #: Refits done in the background thread (for tests and benchmarks).
         self.background_fits = 0
-        #: Called with the surrogate's name in the fitting thread before a fit: BO
-        #: waits there for its preparation to have imported what the fit needs.
-        self.before_fit: Callable[[str], None] | None = None
+        #: Called in the fitting thread before a fit: BO waits there for its
+        #: preparation to have imported what the fit needs.
+        self.before_fit: Callable[[], None] | None = None
 
     def fit_size(self, n: int) -> int:
         """The data size of the last refit for ``n`` rows."""
@@ -151,11 +151,7 @@ class ModelCache:
     def get(self, data: Observations) -> tuple[Surrogate, Targets]:
         """The surrogate conditioned on every row of ``data``, and the targets it saw."""
         n = len(data)
-        m = self.fit_size(n)
-        name = self.name(m)
-        scalings = self.scalings(name)
-        if len(data.targets(m, scalings[0]).x) < 2:  # too little to fit on: use everything
-            m = n
+        m, name, scalings = self._plan(data)
         self._take_background_fit()
         if self._model is None or self._fitted_at != (m, name):
             custom = isinstance(self.surrogate, Surrogate)
@@ -186,13 +182,18 @@ class ModelCache:
         """
         if self._model is not None or self._fitting is not None:
             return
+        m, name, scalings = self._plan(data)
+        self._start_fit(self._fit_job(data, m, name, scalings), (m, name))
+
+    def _plan(self, data: Observations) -> tuple[int, str, tuple[str, ...]]:
+        """The rows, surrogate and candidate scalings of the fit due for ``data``."""
         n = len(data)
         m = self.fit_size(n)
         name = self.name(m)
         scalings = self.scalings(name)
-        if len(data.targets(m, scalings[0]).x) < 2:
+        if len(data.targets(m, scalings[0]).x) < 2:  # too little to fit on: use everything
             m = n
-        self._start_fit(self._fit_job(data, m, name, scalings), (m, name))
+        return m, name, scalings
 
     def scalings(self, name: str) -> tuple[str, ...]:
         """The objective scalings a fit of ``name`` chooses from.
@@ -205,8 +206,8 @@ class ModelCache:
         objectives (the Chebyshev scalarization of log-scaled objectives chases
         the ends of the front: DTLZ2's hypervolume fell from 0.18 to 0.005) and
         while any trial has failed (a failure imputed at the worst value would
-        repel far less in log space). The trees take rank (quantile) targets. These rules
-        are the better ones by benchmark.
+        repel far less in log space). The trees take rank (quantile) targets.
+        These rules are the better ones by benchmark.
         """
         if self.scaling != "auto":
             return (self.scaling,)
@@ -243,8 +244,8 @@ class ModelCache:
 
         def job() -> tuple[Surrogate, str]:
             if hook is not None:
-                hook(name)
-            best: tuple[float, Surrogate, str] | None = None
+                hook()
+            fitted = []
             for scaling, x, z, jacobian in options:
                 model = custom if custom is not None else make_surrogate(name, self.n_trees)
                 model.fit(x, z, derive(_FIT_STREAM, m))
@@ -252,10 +253,9 @@ class ModelCache:
                     return model, scaling
                 ll = getattr(model, "log_likelihood_", None)
                 score = float(np.sum(ll[:k])) + jacobian if ll else math.nan
-                if best is None or (math.isfinite(score) and not score <= best[0]):
-                    best = (score if math.isfinite(score) else -math.inf, model, scaling)
-            assert best is not None
-            return best[1], best[2]
+                fitted.append((score if math.isfinite(score) else -math.inf, model, scaling))
+            _, model, scaling = max(fitted, key=lambda f: f[0])  # the first on ties
+            return model, scaling
 
         return job
 

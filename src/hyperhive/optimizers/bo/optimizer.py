@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Hashable, Sequence
 from typing import Any, ClassVar
 
@@ -229,9 +228,7 @@ class BO(Optimizer):
             self.derive_rng,
         )
         self._models.background = bool(self.background_refit)
-        self._models.before_fit = self._before_fit
-        self._gp_ready = threading.Event()
-        self._gp_ready.set()  # nothing to wait for until a preparation starts
+        self._models.before_fit = self.wait_prepared
         self.settings_ = CandidateSettings.for_width(self.codec.width, self.n_candidates)
         self._quasi: np.ndarray | None = None
         self._anchor_cache: tuple[Any, Rows] | None = None
@@ -248,30 +245,14 @@ class BO(Optimizer):
         design (NumPy only, cheap) and with several workers the first fit runs
         in the background, the imports stall no worker.
         """
-        try:
-            if self.surrogate in ("auto", "et", "rf") and have_sklearn():
-                import sklearn.tree  # noqa: F401
-            import scipy.linalg  # noqa: F401
-            import scipy.optimize  # noqa: F401
-            import scipy.special  # noqa: F401
-            import threadpoolctl  # noqa: F401
+        if self.surrogate in ("auto", "et", "rf") and have_sklearn():
+            import sklearn.tree  # noqa: F401
+        import scipy.linalg  # noqa: F401
+        import scipy.optimize  # noqa: F401
+        import scipy.special  # noqa: F401
+        import threadpoolctl  # noqa: F401
 
-            import hyperhive.optimizers.bo.gp  # noqa: F401
-        finally:
-            self._gp_ready.set()
-
-    def prepare_in_background(self) -> None:
-        """Start :meth:`prepare` in a thread (see :meth:`wait_prepared`)."""
-        self._gp_ready.clear()
-        super().prepare_in_background()
-
-    def wait_prepared(self) -> None:
-        """Wait for a preparation in progress (see :meth:`prepare`)."""
-        self._gp_ready.wait()
-
-    def _before_fit(self, name: str) -> None:
-        """In the fitting thread: wait for the preparation's imports."""
-        self._gp_ready.wait()
+        import hyperhive.optimizers.bo.gp  # noqa: F401
 
     def set_concurrency(self, workers: int) -> None:
         """With several trials at once, refit in a background thread (unless told not to)."""
@@ -329,7 +310,7 @@ class BO(Optimizer):
             out += self._design.sequence(start + w + d - n_warm, rest, self._seen, taken)
         elif rest and self._models.background and not self._models.has_model():
             # several workers and no model yet: quasi-random points while it is fitted
-            if self._gp_ready.is_set():
+            if self.prepared:
                 self._models.start_first_fit(self.data)
             out += self._design.sequence(start + w + d - n_warm, rest, self._seen, taken)
         elif rest:
