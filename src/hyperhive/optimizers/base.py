@@ -49,8 +49,9 @@ class Optimizer(abc.ABC):
     name: ClassVar[str] = ""
     #: True when an optimizer told the same trials (in the same batches) as
     #: another with the same seed asks the same configurations, whether or not
-    #: it asked anything before. The contract suite checks it when set.
-    replay_deterministic: ClassVar[bool] = False
+    #: it asked anything before. The contract suite checks it when set. A class
+    #: attribute, which an instance may override (AgEBO follows its part optimizer).
+    replay_deterministic: bool = False
     #: True when asking is costly enough (milliseconds) that the search loop should ask
     #: for the next configuration while all workers are busy, so that a worker that
     #: frees gets one at once. False for the cheap optimizers.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
@@ -79,7 +79,10 @@ def scrambled_halton(start: int, stop: int, dim: int, rng: np.random.Generator) 
     return out
 
 
-def _engine(cls: type[qmc.QMCEngine], dim: int, rng: np.random.Generator) -> qmc.QMCEngine:
+_EngineT = TypeVar("_EngineT", "qmc.Sobol", "qmc.LatinHypercube")
+
+
+def _engine(cls: type[_EngineT], dim: int, rng: np.random.Generator) -> _EngineT:
     """Build a scrambled scipy QMC engine, whichever seed keyword scipy uses."""
     try:
         return cls(dim, scramble=True, rng=rng)
@@ -121,7 +124,7 @@ class QMC(Optimizer):
     """
 
     name: ClassVar[str] = "qmc"
-    replay_deterministic: ClassVar[bool] = True
+    replay_deterministic = True
 
     def __init__(
         self,
@@ -186,18 +189,16 @@ class QMC(Optimizer):
         if self.method == "sobol":
             if self._sobol is None or len(self._sobol) < stop:
                 m = math.ceil(math.log2(max(stop, self.design_size, 2)))
-                engine = _engine(qmc.Sobol, self.dim, self.derive_rng(_DESIGN_STREAM))
-                self._sobol = engine.random_base2(m)
+                sobol = _engine(qmc.Sobol, self.dim, self.derive_rng(_DESIGN_STREAM))
+                self._sobol = sobol.random_base2(m)
             return self._sobol[start:stop]
         size = self.design_size
         rows = []
         for i in range(start, stop):
             block = i // size
             if block not in self._lhs:
-                engine = _engine(
-                    qmc.LatinHypercube, self.dim, self.derive_rng(_DESIGN_STREAM, block)
-                )
-                self._lhs = {block: engine.random(size)}  # keep only the block in use
+                lhs = _engine(qmc.LatinHypercube, self.dim, self.derive_rng(_DESIGN_STREAM, block))
+                self._lhs = {block: lhs.random(size)}  # keep only the block in use
             rows.append(self._lhs[block][i % size])
         return np.asarray(rows)
 

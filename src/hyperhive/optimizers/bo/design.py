@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -94,7 +94,7 @@ class Design:
         self,
         start: int,
         n: int,
-        bases: Sequence[dict[str, Any]],
+        bases: Sequence[Mapping[str, Any]],
         excluded: set[bytes],
         seen: set[Hashable],
         taken: set[Hashable],

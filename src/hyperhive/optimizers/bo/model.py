@@ -124,7 +124,7 @@ class ModelCache:
         self._thresholds = [1]
         #: Refit in a thread (see the class docstring).
         self.background = False
-        self._fitting: Future | None = None
+        self._fitting: Future[tuple[Surrogate, str]] | None = None
         self._fitting_at: tuple[int, str] | None = None
         #: Refits done in the background thread (for tests and benchmarks).
         self.background_fits = 0
@@ -261,7 +261,7 @@ class ModelCache:
 
     def _start_fit(self, job: Callable[[], tuple[Surrogate, str]], key: tuple[int, str]) -> None:
         """Run ``job`` in a thread; :meth:`_take_background_fit` picks its model up."""
-        fut: Future = Future()
+        fut: Future[tuple[Surrogate, str]] = Future()
 
         def work() -> None:
             try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -120,7 +120,7 @@ class BO(Optimizer):
     """
 
     name: ClassVar[str] = "bo"
-    replay_deterministic: ClassVar[bool] = True
+    replay_deterministic = True
     ask_ahead: ClassVar[bool] = True
     prepares_lazily: ClassVar[bool] = True
 
@@ -324,11 +324,11 @@ class BO(Optimizer):
         observed = int(np.isfinite(self.data.loss[: self.data.n_prior]).all(axis=1).sum())
         return min(max(1, self.design_size // 2), observed)
 
-    def _warm_bases(self) -> list[dict[str, Any]]:
+    def _warm_bases(self) -> list[Mapping[str, Any]]:
         """Observed warm-start configurations, best first (feasible first; rank sums)."""
         p = self.data.n_prior
         loss = self.data.loss[:p]
-        ok = np.isfinite(loss).all(axis=1)
+        ok = np.asarray(np.isfinite(loss).all(axis=1), dtype=bool)
         ranks = np.argsort(np.argsort(np.where(ok[:, None], loss, np.inf), axis=0), axis=0)
         cons = self.data.constraint_values(p)
         infeasible = (np.nan_to_num(cons, nan=0.0) > 0).any(axis=1)
