@@ -163,6 +163,8 @@ class Float(_Numeric):
             return np.full(codes.shape, 0.5)
         if self.log:
             lo, hi = math.log(self.low), math.log(self.high)
+            if hi == lo:  # bounds one ulp apart: equal once in log space
+                return np.full(codes.shape, 0.5)
             return (np.log(codes) - lo) / (hi - lo)
         return (codes - self.low) / (self.high - self.low)
 
