@@ -17,10 +17,10 @@ from dist_helpers import alive, make_objective, wait_until
 
 from hyperhive.executors import TrialTask
 from hyperhive.executors._isolated import host_for_thread, release_hosts
-from hyperhive.executors.remote import execute
 from hyperhive.executors._protocol import outcome_from_wire, task_to_wire
 from hyperhive.executors.channel import Flags
 from hyperhive.executors.gpu import DevicePool, device_list, local_rank, rank_devices
+from hyperhive.executors.remote import execute
 from hyperhive.trial import TrialStatus
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
