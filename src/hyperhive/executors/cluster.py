@@ -106,6 +106,7 @@ class ClusterExecutor(Executor):
     """
 
     can_kill = True
+    capabilities = frozenset({"kill", "stop", "lost"})
 
     def __init__(
         self, workers: int | None = None, isolate: bool | None = None, grace_period: float = 2.0

@@ -113,6 +113,9 @@ class MPI(ClusterExecutor):
             self.workers = self.requested_workers or 1
             self._pool = MPIPoolExecutor(max_workers=self.workers, **self.pool_options)
         self._comm = world
+        # a rank that dies ends the whole MPI job: no "lost"; without the side channel
+        # (spawned ranks) stop requests cannot reach a running trial
+        self.capabilities = frozenset({"kill", "stop"} if self.side_channel else {"kill"})
         if self.side_channel:
             _Pump.register(self)
 

@@ -77,6 +77,7 @@ class Process(Executor):
 
     name = "process"
     can_kill = True
+    capabilities = frozenset({"kill", "stop", "lost"})
 
     def __init__(
         self,
