@@ -259,7 +259,11 @@ def slot_main(
     parent = multiprocessing.parent_process()
     sentinel = getattr(parent, "sentinel", None)
     if sentinel is not None:
-        _on_death(lambda: multiprocessing.connection.wait([sentinel]), "hyperhive-parent-watch")
+
+        def parent_gone() -> None:
+            multiprocessing.connection.wait([sentinel])
+
+        _on_death(parent_gone, "hyperhive-parent-watch")
     objective = _Objective("the worker process")
     objective.load(box.pop())
     serve(PipeControl(conn), f"process-{index}", objective)

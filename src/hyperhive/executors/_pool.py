@@ -177,7 +177,7 @@ class SlotPool:
                 for obj in ready:
                     if obj == self.state.wake_r:
                         os.read(self.state.wake_r, 4096)
-                    elif not isinstance(obj, Connection):
+                    elif isinstance(obj, int):  # a process sentinel
                         self._on_exit(obj)
                 self._timers()
                 self.state.flush()

@@ -186,8 +186,8 @@ class Dask(ClusterExecutor):
                 return
             try:
                 outcome_wire, reports = fut.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. the result could not be fetched
-                self.trial_failed(trial_id, TrialStatus.LOST, f"the result was lost: {exc!r}")
+            except Exception as lost:  # noqa: BLE001 - e.g. the result could not be fetched
+                self.trial_failed(trial_id, TrialStatus.LOST, f"the result was lost: {lost!r}")
                 return
             self.trial_finished(trial_id, outcome_wire, reports)
             return
