@@ -293,10 +293,10 @@ def _dask_preload(key: str, payload: bytes) -> None:
 
 def _dask_release(key: str) -> int:
     """Worker side: forget the objective and end the idle child processes of this worker."""
-    from hyperhive.executors._isolated import release_hosts
+    from hyperhive.executors.remote import release_children
 
     _payloads.pop(key, None)
-    return release_hosts()
+    return release_children()
 
 
 def _device_pool(worker: Any, gpus: int) -> DevicePool:

@@ -28,7 +28,7 @@ from hyperhive.executors.channel import Control, Forward, WorkerChannel
 from hyperhive.executors.runner import HOST, run_trial
 from hyperhive.trial import TrialStatus
 
-__all__ = ["execute", "load_objective"]
+__all__ = ["execute", "load_objective", "release_children"]
 
 _objectives: collections.OrderedDict[str, Any] = collections.OrderedDict()
 _objectives_lock = threading.Lock()
@@ -113,3 +113,13 @@ def execute(
     except Exception as exc:  # noqa: BLE001 - the outcome must travel back
         outcome.metadata = {"unpicklable_metadata": repr(exc)}
     return outcome_to_wire(outcome), channel.reports
+
+
+def release_children() -> int:
+    """End the idle killable child processes of this worker process (those of isolated
+    trials); returns how many were ended. An executor calls it on its workers when it
+    closes (children also exit on their own after a minute without a task, and at once
+    when their worker process dies)."""
+    from hyperhive.executors._isolated import release_hosts
+
+    return release_hosts()
