@@ -36,18 +36,24 @@ Adding an executor
    the class is one), and ``hh.search(..., executor="mine")`` finds it;
    :func:`available_executors` lists the names.
 
-3. Test it with the contract every executor here passes,
-   :class:`hyperhive.testing.ExecutorContract` (reports delivered once and in
-   order, stop requests, hard time-outs that kill grandchildren, a dead worker gives
-   ``lost``, ``slots_per_trial``, exact budgets)::
+3. Declare what it can do in ``capabilities`` (``"kill"``: trials past
+   ``trial_timeout`` are ended with their process group; ``"stop"``:
+   ``request_stop`` reaches a running trial; ``"lost"``: a worker that dies ends its
+   trial as ``lost`` and the executor goes on), and test it with the contract every
+   executor here passes, :class:`hyperhive.testing.ExecutorContract` (outcomes and
+   reports delivered once and in order, stop requests, hard time-outs that end
+   grandchildren, a dead worker gives ``lost``, ``slots_per_trial``, exact budgets
+   through ``hh.search``)::
+
+       from hyperhive.testing import ExecutorContract
 
        class TestMine(ExecutorContract):
-           capabilities = frozenset({"kill", "stop", "lost"})
-
            def make_executor(self, workers):
-               return Mine(workers)
+               return Mine(workers, address=...)   # one cluster shared by the suite
 
-   Tests whose capability the executor does not declare are skipped with the reason.
+   Tests whose capability the executor does not declare are skipped with the
+   reason. ``tests/executors/test_cluster_base.py`` is a complete example: a cluster
+   executor on a thread pool, in 60 lines, that passes the contract.
 """
 
 from typing import Any
