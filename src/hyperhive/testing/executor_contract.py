@@ -221,10 +221,13 @@ class ExecutorContract:
     def test_timeout_ends_the_trial_and_its_children(self, started: tuple[Executor, _Sink]) -> None:
         executor, sink = started
         self.require(executor, "kill")
-        out = executor.submit(TrialTask(1, {"mode": "hang"}, timeout=1.0)).result(WAIT)
+        # 2 s: time for the grandchild to start and be reported on a loaded machine
+        out = executor.submit(TrialTask(1, {"mode": "hang"}, timeout=2.0)).result(WAIT)
         assert out.status == TrialStatus.TIMEOUT, out
         assert "trial_timeout" in (out.reason or "")
-        (step, pid), *_ = sink.of(1)
+        reports = sink.of(1)
+        assert reports, "the trial's report of its grandchild's pid never arrived"
+        (step, pid), *_ = reports
         assert step == 0
         end = time.monotonic() + 30.0
         while _alive(int(pid)) and time.monotonic() < end:
