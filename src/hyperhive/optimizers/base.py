@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from hyperhive.streams import Stream
 from hyperhive.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
@@ -18,10 +19,6 @@ if TYPE_CHECKING:
 DIRECTIONS = ("minimize", "maximize")
 
 logger = logging.getLogger("hyperhive")
-
-# Spawn-key tags that keep the random streams of asks and tells apart.
-_ASK_STREAM = 0
-_TELL_STREAM = 1
 
 
 class Optimizer(abc.ABC):
@@ -178,7 +175,7 @@ class Optimizer(abc.ABC):
         if n == 0:
             return []
         pending = list(pending)
-        self.rng = self.derive_rng(_ASK_STREAM, self.position(pending))
+        self.rng = self.derive_rng(Stream.ASK, self.position(pending))
         configs = self._ask(n, pending)
         if len(configs) != n:
             raise RuntimeError(
@@ -204,7 +201,7 @@ class Optimizer(abc.ABC):
         if not useful:
             return
         self.history.extend(useful)
-        self.rng = self.derive_rng(_TELL_STREAM, len(self.history))
+        self.rng = self.derive_rng(Stream.TELL, len(self.history))
         self._tell(useful)
 
     def warm_start(self, trials: Sequence[Trial]) -> None:  # noqa: B027 - optional hook
@@ -233,7 +230,11 @@ class Optimizer(abc.ABC):
         return max(self._n_asked, len(self.history) + len(pending))
 
     def derive_rng(self, *key: int) -> np.random.Generator:
-        """A generator determined by the effective seed and ``key`` alone."""
+        """A generator determined by the effective seed and ``key`` alone.
+
+        ``key`` starts with a :class:`hyperhive.streams.Stream` member (every stream's
+        key is named there, so that no two streams collide), then positions.
+        """
         return np.random.default_rng(np.random.SeedSequence(self.entropy, spawn_key=key))
 
     def settings(self) -> dict[str, Any]:

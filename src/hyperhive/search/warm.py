@@ -93,7 +93,7 @@ def warm_trials(source: Any, space: Space, directions: Sequence[str]) -> list[Tr
     """
     old_directions: list[str] | None = None
     if isinstance(source, str | Path):
-        from hyperhive.search.run import load
+        from hyperhive.search.reader import load
 
         source = load(source)
     if hasattr(source, "records") and hasattr(source, "directions"):

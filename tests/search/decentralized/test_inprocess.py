@@ -8,8 +8,7 @@ import time
 import pytest
 
 import hyperhive as hh
-from hyperhive.search.claims import LocalCoordinator, SQLiteCoordinator, coordinator_for
-from hyperhive.storage import MemoryStore, SQLiteStore, open_store
+from hyperhive.storage import LocalClaims, MemoryStore, SQLiteStore, claims_for, open_store
 from hyperhive.trial import submit_event
 
 SPACE = hh.Space({"x": hh.Float(0.0, 1.0)})
@@ -22,8 +21,8 @@ def _end(tid: int, status: str = "done") -> dict:
 @pytest.mark.parametrize("kind", ["sqlite", "memory"])
 def test_claims_budget_adoption_and_fencing(tmp_path, kind):
     store = SQLiteStore(tmp_path / "j.sqlite") if kind == "sqlite" else MemoryStore()
-    coord = coordinator_for(store)
-    assert isinstance(coord, SQLiteCoordinator if kind == "sqlite" else LocalCoordinator)
+    coord = claims_for(store)
+    assert isinstance(coord, SQLiteStore if kind == "sqlite" else LocalClaims)
     coord.heartbeat("A", 0.05)
     coord.heartbeat("B", 30.0)
     a = coord.claim(submit_event(None, {"k": 0}, peer="A"), 2)
@@ -92,7 +91,7 @@ def test_worker_checks(tmp_path):
     with pytest.raises(ValueError, match="direction"):
         hh.worker(lambda c: 0.0, SPACE, run_dir=tmp_path / "r", direction="maximize")
     with pytest.raises(TypeError, match="atomic budget claims"):
-        coordinator_for(type("S", (MemoryStore,), {"capabilities": frozenset({"multiprocess"})})())
+        claims_for(type("S", (MemoryStore,), {"capabilities": frozenset({"multiprocess"})})())
 
 
 def test_callback_stop_reaches_every_peer(tmp_path):

@@ -1,19 +1,21 @@
-"""Durable ask/tell (``hh.Run``) and reading a run back (``hh.load``)."""
+"""Durable ask/tell: ``hh.Run``, for users who launch trials themselves."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from hyperhive.executors.runner import HOST, classify
 from hyperhive.optimizers import Optimizer, get_optimizer
+from hyperhive.search.options import normalize_directions
 from hyperhive.search.result import Result
-from hyperhive.search.state import RunState, normalize_directions
+from hyperhive.search.state import RunState
+from hyperhive.search.warm import check_initial_points, warm_trials
 from hyperhive.space import Space, as_space
-from hyperhive.storage import RunDir, Store
-from hyperhive.trial import Trial, TrialStatus, end_event, submit_event
+from hyperhive.trial import Trial, TrialStatus, finish_event, submit_event
+
+__all__ = ["Run"]
 
 
 class Run:
@@ -52,8 +54,6 @@ class Run:
         initial_points: Sequence[Mapping[str, Any]] | None = None,
         warm_start: str | Path | Result | None = None,
     ) -> None:
-        from hyperhive.search.warm import check_initial_points, warm_trials
-
         directions = normalize_directions(direction)
         self.optimizer = get_optimizer(optimizer)
         space_obj = as_space(space)
@@ -97,9 +97,7 @@ class Run:
         else:
             pending = [t for t in self._state.trials.values() if not t.status.finished]
             (config,) = self.optimizer.ask(1, pending=pending)
-        (trial,) = self._state.commit([submit_event(None, config)])
-        trial.started = trial.submitted
-        trial.host = HOST
+        (trial,), _ = self._state.commit([submit_event(None, config)])
         return trial
 
     def artifact_dir(self, trial: Trial | int) -> Path | None:
@@ -134,6 +132,7 @@ class Run:
             raise ValueError(f"tell(trial=...) got an unknown trial id {tid!r}")
         if record.status.finished:
             raise ValueError(f"trial {tid} already ended with status {record.status.value!r}")
+        fields: dict[str, Any]
         if status is not None:
             st, fields = TrialStatus(status), {"reason": reason}
         else:
@@ -146,15 +145,18 @@ class Run:
                     TrialStatus.FAILED,
                     {"reason": f"value has {n} objective(s) but the run has {k} direction(s)"},
                 )
-        record.status = st
-        record.objective = fields.get("objective")
-        record.constraints = fields.get("constraints")
-        record.metadata = fields.get("metadata", {})
-        record.reason = fields.get("reason")
-        record.started = record.started or record.submitted
-        record.finished = time.time()
-        record.host = record.host or HOST
-        self._state.commit([end_event(record)])
+        event = finish_event(
+            record.id,
+            st,
+            objective=fields.get("objective"),
+            constraints=fields.get("constraints"),
+            metadata=fields.get("metadata"),
+            reason=fields.get("reason"),
+            started=record.started or record.submitted,
+            worker=record.worker,
+            host=record.host or HOST,
+        )
+        self._state.commit([event])
         self._told.add(record.id)
         self.optimizer.tell([record])
         return record
@@ -163,33 +165,3 @@ class Run:
         """The run so far as a :class:`hyperhive.Result`."""
         self.refresh()
         return self._state.result(optimizer=self.optimizer)
-
-
-def load(run_dir: str | Path, store: str | Store | None = None) -> Result:
-    """Open a run directory and return its trials as a :class:`hyperhive.Result`, without resuming.
-
-    Args:
-        run_dir: the run directory.
-        store: the run's store when it is not the run directory's journal (a URL such
-            as ``"redis://host:6379/0"`` or a :class:`~hyperhive.storage.Store`).
-
-    Raises:
-        FileNotFoundError: when ``run_dir`` holds no run.
-    """
-    if store is not None:
-        from hyperhive.search.worker import load_from_store
-
-        return load_from_store(run_dir, store)
-    path = Path(run_dir)
-    if not RunDir.exists(path):
-        raise FileNotFoundError(f"run_dir {str(path)!r} holds no hyperhive run (no journal found)")
-    rd = RunDir(path)
-    meta = rd.read_json("run.json")
-    space = Space.from_dict(rd.read_json("space.json"))
-    trials = rd.store.trials()
-    for t in trials.values():
-        if t.seed is None:
-            from hyperhive.search.state import trial_seed
-
-            t.seed = trial_seed(int(meta["seed"]), t.id)
-    return Result(trials.values(), space, meta["directions"], run_dir=path, seed=int(meta["seed"]))
