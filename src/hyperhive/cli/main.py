@@ -520,8 +520,10 @@ def demo(
         problem.require_sklearn()
     except problem.MissingDependency as exc:
         fail(str(exc))
-    fresh = None if run_dir is not None else fresh_run_dir("demo")
-    rd = run_dir if run_dir is not None else fresh
+    if run_dir is None:
+        fresh = rd = fresh_run_dir("demo")
+    else:
+        fresh, rd = None, run_dir
     verb = "resuming" if (rd / "run.json").exists() else "starting"
     err.print(
         f"{verb} the demo in {escape(relative(rd))}: tuning HistGradientBoostingClassifier on "

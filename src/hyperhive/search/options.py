@@ -141,7 +141,8 @@ def progress_hook(progress: Any) -> ProgressHook | None:
     if progress is False or progress is None:
         return None
     if callable(progress):
-        return progress  # type: ignore[no-any-return]
+        hook: ProgressHook = progress
+        return hook
     raise TypeError(f"progress must be a bool or a callable, got {progress!r}")
 
 

@@ -421,7 +421,7 @@ class SQLiteStore(Store):
     def live_peers(self, peers: Sequence[str]) -> set[str]:
         """The peers among ``peers`` whose lease has not expired."""
         now, conn = time.time(), self._conn()
-        return {p for p in peers if self._retry(lambda p=p: sqlite_claims.alive(conn, p, now))}
+        return self._retry(lambda: {p for p in peers if sqlite_claims.alive(conn, p, now)})
 
     def peers(self) -> dict[str, dict[str, Any]]:
         """Every peer that joined: its last heartbeat record and whether it is alive."""

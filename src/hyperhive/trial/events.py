@@ -153,7 +153,8 @@ def apply_event(trials: dict[int, Trial], event: Mapping[str, Any]) -> Trial | N
         return t
     if kind == "report":
         raw = event.get("value")
-        value: float | tuple[float, ...] = tuple(raw) if isinstance(raw, list) else raw
+        # a non-finite value was stored as null: kept as None
+        value: Any = tuple(raw) if isinstance(raw, list) else raw
         t.reports.append(Report(event.get("step"), value, event.get("time", 0.0)))
         return t
     if kind == "end":

@@ -157,3 +157,48 @@ def test_load_and_peers_from_a_store(tmp_path, redis_server):
     hh.worker(lambda c: c["x"], SPACE, run_dir=sqlite_dir, max_evals=2, optimizer="random")
     (only,) = peers(sqlite_dir / "journal.sqlite").values()
     assert not only["alive"] and only["host"]
+
+
+def test_worker_takes_the_options_of_search(tmp_path):
+    """initial_points, warm_start, slots_per_trial, callbacks and progress mean the same
+    for a peer as for hh.search."""
+    old = hh.search(lambda c: c["x"], SPACE, max_evals=4, optimizer="random", seed=0)
+    seen, progress = [], []
+    r = hh.worker(
+        lambda c: c["x"],
+        SPACE,
+        run_dir=tmp_path / "r",
+        max_evals=5,
+        optimizer="random",
+        workers=2,
+        executor="thread",
+        initial_points=[{"x": 0.25}, {"x": 0.75}],
+        warm_start=old,
+        slots_per_trial=lambda c: 2 if c["x"] > 0.5 else 1,
+        callbacks=[lambda t, s: seen.append(t.id)],
+        progress=progress.append,
+        poll=0.05,
+    )
+    assert r.n_counted == 5
+    assert [t.config for t in r.records[:2]] == [{"x": 0.25}, {"x": 0.75}]
+    assert sorted(seen) == [t.id for t in r.records]
+    assert progress and progress[-1]["final"] and progress[-1]["peer"]
+    assert all(0.0 <= p["utilization"] <= 1.0 for p in progress)
+    # a peer that joins later skips the initial points the run holds, calls no callback
+    # for trials that ended before it started
+    again: list[int] = []
+    r2 = hh.worker(
+        lambda c: c["x"],
+        SPACE,
+        run_dir=tmp_path / "r",
+        max_evals=6,
+        optimizer="random",
+        initial_points=[{"x": 0.25}],
+        callbacks=[lambda t, s: again.append(t.id)],
+        poll=0.05,
+    )
+    assert r2.n_counted == 6
+    assert [t.config for t in r2.records].count({"x": 0.25}) == 1
+    assert again == [r2.records[-1].id]
+    with pytest.raises(TypeError, match="slots_per_trial"):
+        hh.worker(lambda c: 0.0, SPACE, run_dir=tmp_path / "r", slots_per_trial=3)
