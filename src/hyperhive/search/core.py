@@ -49,7 +49,7 @@ from hyperhive.trial import Trial, TrialStatus, finish_event, report_event
 if TYPE_CHECKING:
     from hyperhive.search.policy import CommitPolicy
 
-__all__ = ["Loop", "Pick", "outcome_event", "utilization"]
+__all__ = ["Loop", "Pick", "fill_count", "finish_order", "outcome_event", "utilization"]
 
 logger = logging.getLogger("hyperhive")
 
@@ -95,6 +95,19 @@ def outcome_event(trial_id: int, fut: Future[TrialOutcome], n_objectives: int) -
         worker=out.worker,
         host=out.host,
     )
+
+
+def fill_count(workers: int, queued: int, taken: int, room: int | None) -> int:
+    """How many trials to create now: free worker slots (``workers`` plus the executor's
+    ``queued`` slots minus the ``taken`` ones), at most the budget's ``room``."""
+    free = workers + queued - taken
+    return free if room is None else min(free, room)
+
+
+def finish_order(trials: Iterable[Trial]) -> list[Trial]:
+    """Trials in the order they finished (ties by id): the order the optimizer is told,
+    live and on resume alike."""
+    return sorted(trials, key=lambda t: (t.finished or 0.0, t.id))
 
 
 def utilization(
@@ -196,11 +209,10 @@ class Loop:
                     t.id,
                     t.reason,
                 )
-        ended.sort(key=lambda t: (t.finished or 0.0, t.id))
-        for t in ended:
+        for t in finish_order(ended):
             if self.should_retry(t):
                 self.queue.append(Pick(dict(t.config), t.attempt + 1, t.id))
-        self.account(ended, callbacks=not replay)
+        self.account(finish_order(ended), callbacks=not replay)
 
     def mark_retried(self, trial_id: int) -> None:
         """Note that ``trial_id`` has a re-run (any peer's); drop a queued one."""
@@ -255,8 +267,7 @@ class Loop:
         per_trial = self.options.slots_per_trial is not None
         queued = 0 if per_trial else self.executor.queue_slots()
         free = self.executor.workers + queued - sum(self.slots.values())
-        rem = self.room()
-        n = free if rem is None else min(free, rem)
+        n = fill_count(self.executor.workers, queued, sum(self.slots.values()), self.room())
         picks: list[tuple[Pick, int]] = []
 
         def take(item: Pick) -> bool:

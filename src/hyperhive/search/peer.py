@@ -81,6 +81,12 @@ class PeerCommit(CommitPolicy):
     """
 
     batches_reports = False
+    reads_back = True
+
+    @staticmethod
+    def create_round_trips(k: int) -> int:
+        """One atomic claim per trial."""
+        return k
 
     def __init__(
         self,

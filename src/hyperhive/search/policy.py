@@ -35,6 +35,11 @@ class CommitPolicy:
         wait: longest wait for an outcome before the loop looks around again.
         grace: on a signal or timeout, seconds running trials may finish in.
         batches_reports: reports wait to be committed with the next trials or outcome.
+        reads_back: the loop reads back every event of the store (its own and others').
+
+    The simulator (:mod:`hyperhive.simulate`) charges store round trips by
+    :attr:`reads_back` and :meth:`create_round_trips`, so that it models the loop
+    that runs.
     """
 
     name = "search"
@@ -42,6 +47,12 @@ class CommitPolicy:
     wait = 0.5
     grace = 0.0
     batches_reports = True
+    reads_back = False
+
+    @staticmethod
+    def create_round_trips(k: int) -> int:
+        """Store round trips :meth:`create` makes for ``k`` trials (one atomic append)."""
+        return 1 if k > 0 else 0
 
     def __init__(self, state: RunState) -> None:
         self.state = state
