@@ -18,6 +18,28 @@ if TYPE_CHECKING:
 
 DIRECTIONS = ("minimize", "maximize")
 
+
+def normalize_directions(direction: str | Sequence[str]) -> list[str]:
+    """``"minimize"``, ``"maximize"`` or a list of them -> a validated list (the one
+    direction check, used by the optimizers and by every search entry point).
+
+    Raises:
+        ValueError: an empty list or an unknown direction.
+    """
+    items = [direction] if isinstance(direction, str) else list(direction)
+    if not items:
+        raise ValueError(
+            "direction must name at least one objective ('minimize', 'maximize' or a "
+            "non-empty list of them), got []"
+        )
+    for d in items:
+        if d not in DIRECTIONS:
+            raise ValueError(
+                f"direction must be 'minimize' or 'maximize' (or a list of them), got {d!r}"
+            )
+    return items
+
+
 logger = logging.getLogger("hyperhive")
 
 
@@ -82,14 +104,7 @@ class Optimizer(abc.ABC):
         Raises:
             ValueError: If ``directions`` is empty or holds an unknown direction.
         """
-        if isinstance(directions, str):
-            directions = [directions]
-        directions = list(directions)
-        if not directions:
-            raise ValueError("directions must name at least one objective, got []")
-        for d in directions:
-            if d not in DIRECTIONS:
-                raise ValueError(f"each direction must be 'minimize' or 'maximize', got {d!r}")
+        directions = normalize_directions(directions)
         if seed is not None:
             self.seed = _check_seed(seed)
         self.space = space

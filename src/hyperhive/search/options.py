@@ -10,10 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hyperhive.optimizers.base import DIRECTIONS, normalize_directions
 from hyperhive.search.callbacks import CallbackLike
 
 if TYPE_CHECKING:
@@ -34,25 +35,11 @@ __all__ = [
 
 logger = logging.getLogger("hyperhive")
 
-DIRECTIONS = ("minimize", "maximize")
 #: Executors whose trials run in the driver process (its thread pools stay as they are).
 IN_DRIVER = ("serial", "thread")
 
 ProgressHook = Callable[[dict[str, Any]], None]
 SlotsPerTrial = Callable[[dict[str, Any]], int]
-
-
-def normalize_directions(direction: str | Sequence[str]) -> list[str]:
-    """``"minimize"``, ``"maximize"`` or a list of them -> a validated list."""
-    items = [direction] if isinstance(direction, str) else list(direction)
-    if not items:
-        raise ValueError("direction must be 'minimize', 'maximize' or a non-empty list of them")
-    for d in items:
-        if d not in DIRECTIONS:
-            raise ValueError(
-                f"direction must be 'minimize' or 'maximize' (or a list of them), got {d!r}"
-            )
-    return items
 
 
 def check_positive(name: str, value: Any, *, integer: bool, allow_none: bool = True) -> None:
