@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -12,9 +12,6 @@ from hyperhive.optimizers._sampling import config_key, keys_of, sample_unique
 from hyperhive.optimizers.base import Optimizer
 from hyperhive.streams import Stream
 from hyperhive.trial import Trial, TrialStatus
-
-if TYPE_CHECKING:  # scipy.stats is slow to import: loaded on first use
-    from scipy.stats import qmc
 
 METHODS = ("sobol", "halton", "lhs")
 
@@ -75,8 +72,12 @@ def scrambled_halton(start: int, stop: int, dim: int, rng: np.random.Generator) 
     return out
 
 
-def _engine(cls: type[qmc.QMCEngine], dim: int, rng: np.random.Generator) -> qmc.QMCEngine:
-    """Build a scrambled scipy QMC engine, whichever seed keyword scipy uses."""
+def _engine(cls: Any, dim: int, rng: np.random.Generator) -> Any:
+    """Build a scrambled scipy QMC engine, whichever seed keyword scipy uses.
+
+    ``cls`` is ``qmc.Sobol`` or ``qmc.LatinHypercube``; typed ``Any`` because scipy's
+    stubs describe only the base class's constructor (no ``scramble``).
+    """
     try:
         return cls(dim, scramble=True, rng=rng)
     except TypeError:  # scipy < 1.15 names it ``seed``

@@ -34,13 +34,13 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from hyperhive.executors import Executor, TrialOutcome, TrialTask
 from hyperhive.optimizers import Optimizer
 from hyperhive.search.callbacks import SearchState
+from hyperhive.search.decisions import Pick, fill_count, finish_order, outcome_event, utilization
 from hyperhive.search.options import LoopOptions, ProgressHook, thread_limits
 from hyperhive.search.signals import StopFlag, stop_on_signals
 from hyperhive.search.state import RunState
@@ -49,80 +49,9 @@ from hyperhive.trial import Trial, TrialStatus, finish_event, report_event
 if TYPE_CHECKING:
     from hyperhive.search.policy import CommitPolicy
 
-__all__ = ["Loop", "Pick", "fill_count", "finish_order", "outcome_event", "utilization"]
+__all__ = ["Loop"]
 
 logger = logging.getLogger("hyperhive")
-
-
-@dataclass
-class Pick:
-    """A configuration about to become a trial: fresh, a re-run, or a reclaimed trial."""
-
-    config: dict[str, Any]
-    attempt: int = 0
-    retry_of: int | None = None
-    #: an open trial of a peer whose lease expired, ended ``lost`` by the claim
-    reclaim: Trial | None = None
-
-
-def outcome_event(trial_id: int, fut: Future[TrialOutcome], n_objectives: int) -> dict[str, Any]:
-    """The ``end`` event of a trial, built from the outcome its future resolved to.
-
-    An executor error loses the trial; a done trial with the wrong number of
-    objective values fails.
-    """
-    try:
-        out = fut.result()
-    except BaseException as exc:  # noqa: BLE001 - an executor error loses the trial
-        out = TrialOutcome(trial_id, TrialStatus.LOST, reason=f"executor error: {exc!r}")
-    status, objective, reason = out.status, out.objective, out.reason
-    n_vals = 0 if objective is None else (len(objective) if isinstance(objective, tuple) else 1)
-    if status == TrialStatus.DONE and n_vals != n_objectives:
-        status, objective = TrialStatus.FAILED, None
-        reason = (
-            f"objective returned {n_vals} value(s) but the search has {n_objectives} direction(s)"
-        )
-    return finish_event(
-        trial_id,
-        status,
-        objective=objective,
-        constraints=out.constraints,
-        metadata=out.metadata,
-        reason=reason,
-        traceback=out.traceback,
-        started=out.started,
-        finished=out.finished,
-        worker=out.worker,
-        host=out.host,
-    )
-
-
-def fill_count(workers: int, queued: int, taken: int, room: int | None) -> int:
-    """How many trials to create now: free worker slots (``workers`` plus the executor's
-    ``queued`` slots minus the ``taken`` ones), at most the budget's ``room``."""
-    free = workers + queued - taken
-    return free if room is None else min(free, room)
-
-
-def finish_order(trials: Iterable[Trial]) -> list[Trial]:
-    """Trials in the order they finished (ties by id): the order the optimizer is told,
-    live and on resume alike."""
-    return sorted(trials, key=lambda t: (t.finished or 0.0, t.id))
-
-
-def utilization(
-    busy: float, running_since: Sequence[float], workers: int, elapsed: float, now: float
-) -> float:
-    """Share of the workers' time spent in trials since the start, at most 1.
-
-    ``busy`` is the time of the trials that ended; of the trials in flight only the
-    oldest ``workers`` run (the others wait in the executor's queue), so only they count.
-    """
-    denom = workers * elapsed
-    if denom <= 0:
-        return 0.0
-    running = sum(now - s for s in sorted(running_since)[:workers])
-    return min(1.0, (busy + running) / denom)
 
 
 class Loop:

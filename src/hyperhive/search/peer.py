@@ -19,7 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from hyperhive.search.core import Pick
+from hyperhive.search.decisions import Pick
 from hyperhive.search.policy import CommitPolicy
 from hyperhive.search.state import RunState
 from hyperhive.storage.claims import ClaimStore
@@ -102,7 +102,6 @@ class PeerCommit(CommitPolicy):
         self.grace, self.poll, self.wait = grace, poll, poll
         self.dead: set[str] = set()
         self.last_look = -1e18
-        self.stopped_by_other = False
 
     def begin(self, loop: Loop) -> list[Trial]:
         """Read the run so far."""
@@ -168,7 +167,6 @@ class PeerCommit(CommitPolicy):
         theirs = record.get("max_evals")
         if self.max_evals is not None and theirs is not None and self.max_evals > theirs:
             return None
-        self.stopped_by_other = True
         return str(record["reason"])
 
     def ended(self, loop: Loop, reason: str) -> None:

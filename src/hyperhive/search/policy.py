@@ -18,7 +18,8 @@ from hyperhive.search.state import RunState
 from hyperhive.trial import Trial, TrialStatus, finish_event, submit_event
 
 if TYPE_CHECKING:
-    from hyperhive.search.core import Loop, Pick
+    from hyperhive.search.core import Loop
+    from hyperhive.search.decisions import Pick
 
 __all__ = ["DRIVER_STOPPED", "CentralCommit", "CommitPolicy"]
 

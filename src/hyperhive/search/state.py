@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,12 @@ if TYPE_CHECKING:
     from hyperhive.search.result import Result
 
 logger = logging.getLogger("hyperhive")
+
+
+def finish_order(trials: Iterable[Trial]) -> list[Trial]:
+    """Trials in the order they finished (ties by id): the order the optimizer is told,
+    live and on resume alike."""
+    return sorted(trials, key=lambda t: (t.finished or 0.0, t.id))
 
 
 class RunState:
@@ -165,5 +171,4 @@ class RunState:
 
     def finished_in_order(self) -> list[Trial]:
         """Finished trials in the order they finished (for replaying an optimizer)."""
-        done = [t for t in self.trials.values() if t.status.finished]
-        return sorted(done, key=lambda t: (t.finished or 0.0, t.id))
+        return finish_order(t for t in self.trials.values() if t.status.finished)

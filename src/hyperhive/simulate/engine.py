@@ -15,8 +15,8 @@ trial slot per configuration (one operation each). Peers also poll the store eve
 ``poll`` seconds (two operations) and every peer reads every event.
 
 The simulation reuses the loop's decisions rather than a model of its own: how
-many configurations to ask (:func:`hyperhive.search.core.fill_count`), the order
-results are told (:func:`~hyperhive.search.core.finish_order`), and the store
+many configurations to ask (:func:`hyperhive.search.decisions.fill_count`), the order
+results are told (:func:`~hyperhive.search.decisions.finish_order`), and the store
 round trips of each mode, from the loop's commit policies
 (:class:`~hyperhive.search.policy.CentralCommit`,
 :class:`~hyperhive.search.peer.PeerCommit`).
@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 
 from hyperhive.optimizers import Optimizer
-from hyperhive.search.core import fill_count, finish_order
+from hyperhive.search.decisions import fill_count, finish_order
 from hyperhive.search.peer import PeerCommit
 from hyperhive.search.policy import CentralCommit, CommitPolicy
 from hyperhive.simulate.costs import ComputeMeter, CostProfile

@@ -330,12 +330,12 @@ class BO(Optimizer):
         """Observed warm-start configurations, best first (feasible first; rank sums)."""
         p = self.data.n_prior
         loss = self.data.loss[:p]
-        ok = np.isfinite(loss).all(axis=1)
+        ok = np.asarray(np.isfinite(loss).all(axis=1), dtype=bool)
         ranks = np.argsort(np.argsort(np.where(ok[:, None], loss, np.inf), axis=0), axis=0)
         cons = self.data.constraint_values(p)
         infeasible = (np.nan_to_num(cons, nan=0.0) > 0).any(axis=1)
         order = np.lexsort((ranks.sum(axis=1), infeasible, ~ok))[: max(int(ok.sum()), 1)]
-        return [self.data.configs[int(i)] for i in order]
+        return [dict(self.data.configs[int(i)]) for i in order]
 
     def _model_ready(self) -> bool:
         return self.codec.width > 0 and self.data.n_observed >= 2
