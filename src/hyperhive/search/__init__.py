@@ -2,10 +2,10 @@
 commit) and ``hh.worker`` (claim and sync), durable ask/tell, and results.
 
 Modules: ``central`` (``search``), ``worker`` (``worker``, ``peers``), ``asktell``
-(``Run``), ``reader`` (``load``), ``core`` (the loop), ``decisions`` (its pure decisions, shared
-with the simulator), ``policy`` and ``peer`` (how
-trials are created and committed), ``options`` (every option and its validation),
-``state`` (the run and its trial table), ``warm`` (initial points, warm starts).
+(``Run``), ``reader`` (``load``), ``core`` (the loop), ``decisions`` (its pure
+decisions, shared with the simulator), ``policy`` and ``peer`` (how trials are
+created and committed), ``options`` (every option and its validation), ``state``
+(the run and its trial table), ``warm`` (initial points, warm starts).
 """
 
 from hyperhive.search.asktell import Run
