@@ -10,18 +10,23 @@ decentralized peer is the policy: how trials are created and how events reach
 the journal (one central commit, or atomic claims and reads of a shared store).
 
 Trial records change only by applying journal events: the loop builds the ``end``
-event of a trial from its outcome (:func:`outcome_event`), commits it, and the
-trial table applies it (:meth:`Loop.flush` is the one place pending events are
-committed; :meth:`Loop.absorb` the one place ended trials are accounted for).
+event of a trial from its outcome (:func:`~hyperhive.search.decisions.outcome_event`),
+commits it, and the trial table applies it (:meth:`Loop.flush` is the one place
+pending events are committed; :meth:`Loop.absorb` the one place ended trials are
+accounted for).
 
 Hooks for what comes next:
 
 - Stoppers that decide on live reports (issue 15) belong in :meth:`Loop.drain`,
   where each report event is built: ask the stopper, and on "stop" call
   ``self.executor.request_stop(trial_id)``; the outcome then arrives as ``stopped``.
-- A crash-loop rule (issue 14) belongs in :meth:`Loop.should_retry`, the one
-  decision whether a ``lost`` trial is re-run; the one-driver lock belongs in the
-  central policy's :meth:`~hyperhive.search.policy.CentralCommit.begin` and ``ended``.
+- A crash-loop rule (issue 14: a trial whose worker dies is re-run up to
+  ``max_retries`` times, then ends ``failed`` and counts) belongs in
+  :meth:`Loop.finish`, where the ``end`` event is built from the outcome (a ``lost``
+  outcome at the last attempt becomes ``failed``), with :meth:`Loop.should_retry`,
+  the one decision whether a ``lost`` trial is re-run. The one-driver-per-run lock
+  is taken in :meth:`hyperhive.search.policy.CentralCommit.begin` and released where
+  :meth:`Loop.drive` returns.
 """
 
 from __future__ import annotations
