@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hyperhive.executors import TrialOutcome
 from hyperhive.executors.runner import HOST, classify
 from hyperhive.optimizers import Optimizer, get_optimizer
+from hyperhive.search.decisions import outcome_event
 from hyperhive.search.options import normalize_directions
 from hyperhive.search.result import Result
-from hyperhive.search.state import RunState
+from hyperhive.search.state import RunState, finish_order
 from hyperhive.search.warm import check_initial_points, warm_trials
 from hyperhive.space import Space, as_space
-from hyperhive.trial import Trial, TrialStatus, finish_event, submit_event
+from hyperhive.trial import Trial, TrialStatus, submit_event
 
 __all__ = ["Run"]
 
@@ -80,8 +83,7 @@ class Run:
     def refresh(self) -> None:
         """Read what other processes wrote to the run since the last call."""
         changed = self._state.load()
-        newly = [t for t in changed if t.status.finished and t.id not in self._told]
-        newly.sort(key=lambda t: (t.finished or 0.0, t.id))
+        newly = finish_order(t for t in changed if t.status.finished and t.id not in self._told)
         self._told.update(t.id for t in newly)
         self.optimizer.tell(newly)
 
@@ -137,26 +139,19 @@ class Run:
             st, fields = TrialStatus(status), {"reason": reason}
         else:
             st, fields = classify(value)
-            k = len(self._state.directions)
-            obj = fields.get("objective")
-            n = 0 if obj is None else (len(obj) if isinstance(obj, tuple) else 1)
-            if st == TrialStatus.DONE and n != k:
-                st, fields = (
-                    TrialStatus.FAILED,
-                    {"reason": f"value has {n} objective(s) but the run has {k} direction(s)"},
-                )
-        event = finish_event(
+        outcome = TrialOutcome(
             record.id,
             st,
             objective=fields.get("objective"),
             constraints=fields.get("constraints"),
-            metadata=fields.get("metadata"),
+            metadata=fields.get("metadata") or {},
             reason=fields.get("reason"),
             started=record.started or record.submitted,
+            finished=time.time(),
             worker=record.worker,
             host=record.host or HOST,
         )
-        self._state.commit([event])
+        self._state.commit([outcome_event(outcome, len(self._state.directions))])
         self._told.add(record.id)
         self.optimizer.tell([record])
         return record

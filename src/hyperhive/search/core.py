@@ -45,7 +45,14 @@ from typing import TYPE_CHECKING, Any
 from hyperhive.executors import Executor, TrialOutcome, TrialTask
 from hyperhive.optimizers import Optimizer
 from hyperhive.search.callbacks import SearchState
-from hyperhive.search.decisions import Pick, fill_count, finish_order, outcome_event, utilization
+from hyperhive.search.decisions import (
+    Pick,
+    fill_count,
+    finish_order,
+    outcome_event,
+    resolved,
+    utilization,
+)
 from hyperhive.search.options import LoopOptions, ProgressHook, thread_limits
 from hyperhive.search.signals import StopFlag, stop_on_signals
 from hyperhive.search.state import RunState
@@ -310,7 +317,7 @@ class Loop:
         if self.in_flight.pop(trial_id, None) is None:
             return 0
         self.slots.pop(trial_id, None)
-        event = outcome_event(trial_id, fut, len(self.state.directions))
+        event = outcome_event(resolved(trial_id, fut), len(self.state.directions))
         if event["status"] == TrialStatus.CANCELLED.value and self.release_as is not None:
             status, reason = self.release_as
             event.update(status=status.value, reason=reason)

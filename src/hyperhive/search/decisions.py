@@ -12,7 +12,7 @@ from hyperhive.executors import TrialOutcome
 from hyperhive.search.state import finish_order
 from hyperhive.trial import Trial, TrialStatus, finish_event
 
-__all__ = ["Pick", "fill_count", "finish_order", "outcome_event", "utilization"]
+__all__ = ["Pick", "fill_count", "finish_order", "outcome_event", "resolved", "utilization"]
 
 
 @dataclass
@@ -26,16 +26,19 @@ class Pick:
     reclaim: Trial | None = None
 
 
-def outcome_event(trial_id: int, fut: Future[TrialOutcome], n_objectives: int) -> dict[str, Any]:
-    """The ``end`` event of a trial, built from the outcome its future resolved to.
-
-    An executor error loses the trial; a done trial with the wrong number of
-    objective values fails.
-    """
+def resolved(trial_id: int, fut: Future[TrialOutcome]) -> TrialOutcome:
+    """The outcome a trial's future resolved to; an executor error loses the trial."""
     try:
-        out = fut.result()
+        return fut.result()
     except BaseException as exc:  # noqa: BLE001 - an executor error loses the trial
-        out = TrialOutcome(trial_id, TrialStatus.LOST, reason=f"executor error: {exc!r}")
+        return TrialOutcome(trial_id, TrialStatus.LOST, reason=f"executor error: {exc!r}")
+
+
+def outcome_event(out: TrialOutcome, n_objectives: int) -> dict[str, Any]:
+    """The ``end`` event of a trial, built from its outcome (from an executor, or from
+    the value given to ``Run.tell``): a done trial with the wrong number of objective
+    values fails."""
+    trial_id = out.trial_id
     status, objective, reason = out.status, out.objective, out.reason
     n_vals = 0 if objective is None else (len(objective) if isinstance(objective, tuple) else 1)
     if status == TrialStatus.DONE and n_vals != n_objectives:
