@@ -11,10 +11,10 @@ from hyperhive.executors import TrialOutcome
 from hyperhive.executors.runner import HOST, classify
 from hyperhive.optimizers import Optimizer, get_optimizer
 from hyperhive.search.decisions import outcome_event
-from hyperhive.search.options import normalize_directions
+from hyperhive.search.options import check_initial_points, normalize_directions
 from hyperhive.search.result import Result
 from hyperhive.search.state import RunState, finish_order
-from hyperhive.search.warm import check_initial_points, warm_trials
+from hyperhive.search.warm import warm_trials
 from hyperhive.space import Space, as_space
 from hyperhive.trial import Trial, TrialStatus, submit_event
 

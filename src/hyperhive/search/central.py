@@ -14,6 +14,7 @@ from hyperhive.search.callbacks import CallbackLike
 from hyperhive.search.core import Loop
 from hyperhive.search.options import (
     LoopOptions,
+    check_initial_points,
     check_objective,
     close_progress,
     normalize_directions,
@@ -22,7 +23,7 @@ from hyperhive.search.options import (
 from hyperhive.search.policy import CentralCommit
 from hyperhive.search.result import Result
 from hyperhive.search.state import RunState
-from hyperhive.search.warm import check_initial_points, warm_trials
+from hyperhive.search.warm import warm_trials
 from hyperhive.space import as_space
 from hyperhive.storage import Store
 

@@ -10,9 +10,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from hyperhive.optimizers.base import DIRECTIONS, normalize_directions
 from hyperhive.search.callbacks import CallbackLike
@@ -27,7 +29,10 @@ __all__ = [
     "ProgressHook",
     "check_non_negative",
     "check_positive",
+    "check_initial_points",
+    "check_objective",
     "check_run_meta",
+    "check_seed",
     "normalize_directions",
     "progress_hook",
     "thread_limits",
@@ -111,6 +116,39 @@ class LoopOptions:
         if self.max_evals is None and self.timeout is None and not self.callbacks:
             raise ValueError("give max_evals or timeout (or a stopping callback); both are None")
         return self
+
+
+def check_initial_points(points: Any, space: Space) -> list[dict[str, Any]]:
+    """Validate user-given starting configurations against ``space``.
+
+    Returns:
+        The configurations, normalized by :meth:`Space.validate`.
+
+    Raises:
+        TypeError: If ``points`` is not a list of dicts.
+        ValueError: Naming the first invalid point and why.
+    """
+    if points is None:
+        return []
+    if isinstance(points, Mapping) or not isinstance(points, Sequence):
+        raise TypeError(
+            f"initial_points must be a list of configurations (dicts), got {type(points).__name__}"
+        )
+    out = []
+    for i, point in enumerate(points):
+        if not isinstance(point, Mapping):
+            raise TypeError(f"initial_points[{i}] must be a dict, got {type(point).__name__}")
+        try:
+            out.append(space.validate(point))
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"initial_points[{i}] is not a valid configuration: {err}") from None
+    return out
+
+
+def check_seed(seed: Any) -> None:
+    """Raise ValueError unless ``seed`` is an integer or None."""
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        raise ValueError(f"seed must be an integer or None, got seed={seed!r}")
 
 
 def check_objective(objective: Any) -> None:

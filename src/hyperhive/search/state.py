@@ -9,9 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from hyperhive.search.options import check_run_meta
+from hyperhive.search.options import check_run_meta, check_seed
 from hyperhive.space import Space, as_space
 from hyperhive.storage import MemoryStore, RunDir, Store, open_store
 from hyperhive.streams import trial_seed
@@ -56,8 +54,7 @@ class RunState:
         self.directions = list(directions)
         self.run_dir: RunDir | None = RunDir(run_dir) if run_dir is not None else None
         self.resumed = False
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
-            raise ValueError(f"seed must be an integer or None, got seed={seed!r}")
+        check_seed(seed)
         if self.run_dir is not None:
             self.seed = self._check_run_dir(seed, optimizer_settings or {})
         else:

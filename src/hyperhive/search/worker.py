@@ -28,10 +28,12 @@ from hyperhive.search.callbacks import CallbackLike
 from hyperhive.search.core import Loop
 from hyperhive.search.options import (
     LoopOptions,
+    check_initial_points,
     check_non_negative,
     check_objective,
     check_positive,
     check_run_meta,
+    check_seed,
     close_progress,
     normalize_directions,
     progress_hook,
@@ -40,7 +42,7 @@ from hyperhive.search.peer import Heartbeat, PeerCommit
 from hyperhive.search.reader import open_shared
 from hyperhive.search.result import Result
 from hyperhive.search.state import RunState
-from hyperhive.search.warm import check_initial_points, warm_trials
+from hyperhive.search.warm import warm_trials
 from hyperhive.space import Space, as_space
 from hyperhive.storage import Store
 from hyperhive.storage.claims import ClaimStore, claims_for
@@ -159,6 +161,7 @@ def worker(
     check_positive("lease", lease, integer=False, allow_none=False)
     check_positive("poll", poll, integer=False, allow_none=False)
     check_non_negative("grace", grace, integer=False)
+    check_seed(seed)
     space_obj = as_space(space)
     initial = check_initial_points(initial_points, space_obj)
     warm = warm_trials(warm_start, space_obj, directions) if warm_start is not None else []
