@@ -39,7 +39,7 @@ from hyperhive.search.options import (
     progress_hook,
 )
 from hyperhive.search.peer import Heartbeat, PeerCommit
-from hyperhive.search.reader import open_shared
+from hyperhive.search.reader import load, open_shared
 from hyperhive.search.result import Result
 from hyperhive.search.state import RunState
 from hyperhive.search.warm import warm_trials
@@ -48,7 +48,7 @@ from hyperhive.storage import Store
 from hyperhive.storage.claims import ClaimStore, claims_for
 from hyperhive.streams import peer_seed
 
-__all__ = ["peers", "worker"]
+__all__ = ["Heartbeat", "load_from_store", "peers", "worker"]
 
 logger = logging.getLogger("hyperhive")
 
@@ -214,3 +214,8 @@ def peers(
         run_dir: names the Redis run when the URL has no ``?run=``.
     """
     return claims_for(open_shared(store, run_dir)).peers()
+
+
+def load_from_store(run_dir: str | Path | None, store: str | Store) -> Result:
+    """A run's trials read from its store (``hh.load(run_dir, store=store)``)."""
+    return load(run_dir, store)
