@@ -131,9 +131,12 @@ class PeerCommit(CommitPolicy):
         return [Pick(dict(t.config), t.attempt + 1, t.id, reclaim=t) for t in found[:n]]
 
     def create(self, loop: Loop, picks: Sequence[tuple[Pick, int]]) -> list[tuple[Trial, int]]:
-        """Claim a budget slot per pick; a refused re-run waits, a refused fresh one is dropped."""
+        """Claim a budget slot per pick. A refused reclaim is dropped (the peer is alive
+        after all, or another peer was faster); any other refusal (no budget now, or the
+        trial was re-run elsewhere, which the next read shows) puts that pick and the
+        rest back at the head of the loop's queue."""
         out: list[tuple[Trial, int]] = []
-        for pick, need in picks:
+        for i, (pick, need) in enumerate(picks):
             submit = submit_event(
                 None, pick.config, attempt=pick.attempt, retry_of=pick.retry_of, peer=self.name
             )
@@ -146,12 +149,13 @@ class PeerCommit(CommitPolicy):
                     f"reclaimed by peer {self.name}",
                 )
             tid = self.claims.claim(submit, self.max_evals, adopt=pick.retry_of, lost=lost)
-            if tid is None:  # no budget left, adopted by another peer, or alive after all
+            if tid is None:
                 if pick.reclaim is not None:
                     self.dead.discard(pick.reclaim.peer or "")
-                elif pick.retry_of is not None:
-                    loop.queue.append(pick)
-                continue
+                    continue
+                rest = [p for p, _ in picks[i:] if p.reclaim is None]
+                loop.queue.extendleft(reversed(rest))
+                break
             if pick.retry_of is not None:
                 logger.info("peer %s re-runs trial %d as trial %d", self.name, pick.retry_of, tid)
             t = self.state.apply({**submit, "trial": tid})
