@@ -39,10 +39,10 @@ def make_space() -> Any:
         {
             "learning_rate": hh.Float(0.01, 1.0, log=True),
             "max_leaf_nodes": hh.Int(4, 64, log=True),
-            "max_depth": hh.Ordinal([2, 3, 4, 6, 8, 12]),
+            "max_depth": hh.Ordinal((2, 3, 4, 6, 8, 12)),
             "min_samples_leaf": hh.Int(2, 100, log=True),
             "l2_regularization": hh.Float(1e-4, 10.0, log=True),
-            "max_bins": hh.Ordinal([16, 32, 64, 128, 255]),
+            "max_bins": hh.Ordinal((16, 32, 64, 128, 255)),
         }
     )
 

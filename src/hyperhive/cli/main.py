@@ -68,6 +68,14 @@ Directions = Annotated[
         metavar="DIRECTION",
     ),
 ]
+WarmStart = Annotated[
+    Path | None,
+    typer.Option(
+        "--warm-start",
+        metavar="RUN_DIR",
+        help="An earlier run whose finished trials the optimizer learns from first.",
+    ),
+]
 Progress = Annotated[
     bool | None,
     typer.Option(
@@ -155,7 +163,7 @@ def _search(
         if peer:
             return hh.worker(objective, space, **kwargs)
         return hh.search(objective, space, **kwargs)
-    except (ValueError, TypeError, ImportError) as exc:
+    except (ValueError, TypeError, ImportError, FileNotFoundError) as exc:
         if fresh is not None:
             with contextlib.suppress(OSError):
                 fresh.rmdir()  # only succeeds while empty
@@ -293,6 +301,7 @@ def run(
     max_retries: int | None = typer.Option(
         None, "--max-retries", help="How often a lost trial (dead worker) is re-run."
     ),
+    warm_start: WarmStart = None,
     progress: Progress = None,
 ) -> None:
     """Search the problem defined in FILE.
@@ -300,7 +309,8 @@ def run(
     FILE defines `space` (a hyperhive.Space or a dict) and `objective(config)`. It may
     also set defaults for the options as module variables: direction, max_evals,
     timeout, trial_timeout, max_failures, max_retries, workers, executor, optimizer,
-    seed, run_dir, callbacks. Options given here override them.
+    seed, run_dir, callbacks, initial_points, warm_start, slots_per_trial. Options
+    given here override them.
     """
     problem, kwargs = _problem_options(
         file,
@@ -316,6 +326,7 @@ def run(
         max_failures=max_failures,
         max_retries=max_retries,
         store=store,
+        warm_start=warm_start,
     )
     _with_address(kwargs, executor_address)
     fresh = None
@@ -380,6 +391,7 @@ def worker(
     peer: str | None = typer.Option(
         None, "--peer", metavar="NAME", help="This peer's name (default host-pid-random)."
     ),
+    warm_start: WarmStart = None,
     progress: Progress = None,
 ) -> None:
     """Run one peer of a decentralized search of the problem in FILE.
@@ -388,7 +400,8 @@ def worker(
     --store and --run-dir name: they share the trials through the store, and the run
     ends for all of them once --max-evals trials are counted across peers. Without
     --store the peers share the run directory's SQLite journal (one host, local disk).
-    FILE may set defaults as for `hyperhive run`.
+    FILE may set defaults as for `hyperhive run` (initial_points, warm_start and
+    slots_per_trial included, with the same meaning).
     """
     problem, kwargs = _problem_options(
         file,
@@ -405,6 +418,7 @@ def worker(
         max_failures=max_failures,
         max_retries=max_retries,
         peer=peer,
+        warm_start=warm_start,
     )
     if store is None and kwargs.get("run_dir") is None:
         fail("hyperhive worker needs --store URL (e.g. redis://host:6379/0) or --run-dir DIR")
@@ -520,8 +534,10 @@ def demo(
         problem.require_sklearn()
     except problem.MissingDependency as exc:
         fail(str(exc))
-    fresh = None if run_dir is not None else fresh_run_dir("demo")
-    rd = run_dir if run_dir is not None else fresh
+    if run_dir is None:
+        fresh = rd = fresh_run_dir("demo")
+    else:
+        fresh, rd = None, run_dir
     verb = "resuming" if (rd / "run.json").exists() else "starting"
     err.print(
         f"{verb} the demo in {escape(relative(rd))}: tuning HistGradientBoostingClassifier on "

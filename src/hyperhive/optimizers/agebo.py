@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from hyperhive.optimizers._sampling import config_key, keys_of, sample_unique
 from hyperhive.optimizers.base import Optimizer
 from hyperhive.optimizers.evolution import RegularizedEvolution
+from hyperhive.streams import Stream
 from hyperhive.trial import Trial
 
 if TYPE_CHECKING:
@@ -18,10 +19,6 @@ if TYPE_CHECKING:
 HP_KINDS = ("float", "int", "ordinal")
 #: Attempts to repair a combined configuration (forbidden or a repeat).
 REPAIR_TRIES = 16
-
-# Spawn-key tags of the inner optimizers' seeds (the base class uses 0 and 1).
-_EVO_STREAM = 30
-_HP_STREAM = 31
 
 
 def split_params(
@@ -168,11 +165,11 @@ class AgEBO(Optimizer):
             self.evolution = RegularizedEvolution(
                 None, self.population_size, self.sample_size, self.n_initial, self.mutation_k
             )
-            seed = int(self.derive_rng(_EVO_STREAM).integers(2**63 - 1))
+            seed = int(self.derive_rng(Stream.AGEBO_EVO).integers(2**63 - 1))
             self.evolution.setup(subspace(space, self.arch_names), self.directions, seed=seed)
         if self.hp_names:
             self.hp = get_optimizer(self.hp_optimizer)
-            seed = int(self.derive_rng(_HP_STREAM).integers(2**63 - 1))
+            seed = int(self.derive_rng(Stream.AGEBO_HP).integers(2**63 - 1))
             self.hp.setup(subspace(space, self.hp_names), self.directions, seed=seed)
 
     def prepare(self) -> None:

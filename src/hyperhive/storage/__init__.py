@@ -7,6 +7,7 @@ import re
 
 from hyperhive.storage.atomic import atomic_write_bytes, atomic_write_text
 from hyperhive.storage.base import CAPABILITIES, Store, StoreWarning
+from hyperhive.storage.claims import ClaimStore, LocalClaims, claims_for
 from hyperhive.storage.frame import trials_frame
 from hyperhive.storage.memory import MemoryStore
 from hyperhive.storage.rundir import RunDir, environment_versions
@@ -14,6 +15,8 @@ from hyperhive.storage.sqlite import SQLiteStore
 
 __all__ = [
     "CAPABILITIES",
+    "ClaimStore",
+    "LocalClaims",
     "MemoryStore",
     "RunDir",
     "SQLiteStore",
@@ -21,6 +24,7 @@ __all__ = [
     "StoreWarning",
     "atomic_write_bytes",
     "atomic_write_text",
+    "claims_for",
     "environment_versions",
     "open_store",
     "trials_frame",

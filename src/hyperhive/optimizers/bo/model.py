@@ -15,14 +15,12 @@ import numpy as np
 from hyperhive.optimizers.bo.data import Observations, Targets
 from hyperhive.optimizers.bo.surrogates import Surrogate
 from hyperhive.optimizers.bo.transform import log_jacobian
+from hyperhive.streams import Stream
 
 __all__ = ["FIT_CAP", "ModelCache", "fit_rows", "have_sklearn", "make_surrogate", "one_thread"]
 
 #: Default cap on the rows a surrogate is fitted on (it is conditioned on all).
 FIT_CAP = {"gp": 80, "et": 2000, "rf": 2000}
-
-# Spawn-key tag of the fitting stream (BO's tags are 20 and up).
-_FIT_STREAM = 22
 
 
 def make_surrogate(name: str, n_trees: int = 32) -> Surrogate:
@@ -248,7 +246,7 @@ class ModelCache:
             fitted = []
             for scaling, x, z, jacobian in options:
                 model = custom if custom is not None else make_surrogate(name, self.n_trees)
-                model.fit(x, z, derive(_FIT_STREAM, m))
+                model.fit(x, z, derive(Stream.BO_FIT, m))
                 if len(options) == 1:
                     return model, scaling
                 ll = getattr(model, "log_likelihood_", None)
