@@ -16,36 +16,15 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import check_cv
 from sklearn.utils import indexable
-from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import check_is_fitted
 
 import hyperhive as hh
+from hyperhive.sklearn._delegation import BestEstimatorMethods
 from hyperhive.sklearn._objective import CVObjective
 from hyperhive.sklearn._results import cv_results
 from hyperhive.trial import Trial, TrialStatus
 
 
-def _delegate_has(attr: str) -> Callable[[SearchCV], bool]:
-    """True when the refitted best estimator (or, before fit, the estimator) has ``attr``."""
-
-    def check(self: SearchCV) -> bool:
-        _check_refit(self, attr)
-        target = getattr(self, "best_estimator_", self.estimator)
-        getattr(target, attr)  # raises AttributeError when it is absent
-        return True
-
-    return check
-
-
-def _check_refit(self: SearchCV, attr: str) -> None:
-    if not self.refit:
-        raise AttributeError(
-            f"This SearchCV was created with refit={self.refit!r}; {attr} is available "
-            "only when the best estimator is refitted (refit=True)"
-        )
-
-
-class SearchCV(MetaEstimatorMixin, BaseEstimator):
+class SearchCV(BestEstimatorMethods, MetaEstimatorMixin, BaseEstimator):
     """Tune an estimator's hyperparameters by cross-validation with hyperhive's search.
 
     It follows scikit-learn's conventions for search estimators (``GridSearchCV``,
@@ -344,79 +323,16 @@ class SearchCV(MetaEstimatorMixin, BaseEstimator):
             index = self.refit(self.cv_results_)
             if isinstance(index, bool) or not isinstance(index, numbers.Integral):
                 raise TypeError(f"refit callable must return an int index, got {index!r}")
-            if not 0 <= index < len(trials):
-                raise IndexError(
-                    f"refit callable returned index {index}, outside [0, {len(trials)})"
-                )
             best = int(index)
+            if not 0 <= best < len(trials):
+                raise IndexError(
+                    f"refit callable returned index {best}, outside [0, {len(trials)})"
+                )
         else:
             best = int(np.argmin(self.cv_results_["rank_test_score"]))
             self.best_score_ = float(means[best])
         self.best_index_ = best
         self.best_params_ = dict(self.cv_results_["params"][best])
-
-    # -- delegation to the best estimator -------------------------------------------
-    def score(self, X: Any, y: Any = None) -> float:
-        """Score ``X`` (and ``y``) with the best estimator and ``scoring``."""
-        _check_refit(self, "score")
-        check_is_fitted(self)
-        return float(self.scorer_(self.best_estimator_, X, y))
-
-    @available_if(_delegate_has("predict"))
-    def predict(self, X: Any) -> Any:
-        """``best_estimator_.predict(X)``."""
-        check_is_fitted(self)
-        return self.best_estimator_.predict(X)
-
-    @available_if(_delegate_has("predict_proba"))
-    def predict_proba(self, X: Any) -> Any:
-        """``best_estimator_.predict_proba(X)``."""
-        check_is_fitted(self)
-        return self.best_estimator_.predict_proba(X)
-
-    @available_if(_delegate_has("predict_log_proba"))
-    def predict_log_proba(self, X: Any) -> Any:
-        """``best_estimator_.predict_log_proba(X)``."""
-        check_is_fitted(self)
-        return self.best_estimator_.predict_log_proba(X)
-
-    @available_if(_delegate_has("decision_function"))
-    def decision_function(self, X: Any) -> Any:
-        """``best_estimator_.decision_function(X)``."""
-        check_is_fitted(self)
-        return self.best_estimator_.decision_function(X)
-
-    @available_if(_delegate_has("score_samples"))
-    def score_samples(self, X: Any) -> Any:
-        """``best_estimator_.score_samples(X)``."""
-        check_is_fitted(self)
-        return self.best_estimator_.score_samples(X)
-
-    @available_if(_delegate_has("transform"))
-    def transform(self, X: Any) -> Any:
-        """``best_estimator_.transform(X)``."""
-        check_is_fitted(self)
-        return self.best_estimator_.transform(X)
-
-    @available_if(_delegate_has("inverse_transform"))
-    def inverse_transform(self, X: Any) -> Any:
-        """``best_estimator_.inverse_transform(X)``."""
-        check_is_fitted(self)
-        return self.best_estimator_.inverse_transform(X)
-
-    @property
-    def classes_(self) -> Any:
-        """The class labels of the best estimator."""
-        _check_refit(self, "classes_")
-        check_is_fitted(self)
-        return self.best_estimator_.classes_
-
-    @property
-    def n_features_in_(self) -> int:
-        """The number of features the best estimator was fitted on."""
-        check_is_fitted(self)
-        _check_refit(self, "n_features_in_")
-        return int(self.best_estimator_.n_features_in_)
 
 
 def _requires_y(estimator: Any) -> bool:
