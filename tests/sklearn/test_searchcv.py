@@ -259,3 +259,20 @@ def test_parallel_workers(iris, executor):
     assert len(search.cv_results_["params"]) == 4
     assert set(search.cv_results_["trial_status"]) == {"done"}
     assert search.best_score_ > 0.8
+
+
+def test_a_search_without_finished_trials_says_so(iris):
+    X, y = iris
+
+    class Slow(LogisticRegression):
+        def fit(self, X, y, **kw):
+            import time
+
+            time.sleep(0.5)
+            return super().fit(X, y, **kw)
+
+    search = SearchCV(
+        Slow(), {"C": (0.1, 1.0)}, max_evals=3, cv=2, executor="thread", timeout=0.2, seed=0
+    )
+    with pytest.raises(RuntimeError, match="before any trial finished"):
+        search.fit(X, y)

@@ -309,7 +309,12 @@ class SearchCV(BestEstimatorMethods, MetaEstimatorMixin, BaseEstimator):
 
     def _select_best(self, trials: list[Trial], objective: CVObjective, splits: list[Any]) -> None:
         means = self.cv_results_["mean_test_score"]
-        if len(trials) == 0 or np.isnan(means).all():
+        if not trials:
+            raise RuntimeError(
+                f"the search ended before any trial finished (timeout={self.timeout!r}); "
+                "give it more time or fewer folds"
+            )
+        if np.isnan(means).all():
             self._reraise(objective, trials, splits)
             reasons = sorted(
                 {str(v) for t in trials for k, v in t.metadata.items() if k.endswith("_error")}
