@@ -131,22 +131,24 @@ def test_every_fit_is_a_fresh_search_in_nested_cross_validation(iris, tmp_path):
     search = SearchCV(
         LogisticRegression(max_iter=300),
         {"C": (0.01, 10.0, "log-uniform")},
-        max_evals=4,
+        max_evals=3,
         run_dir=tmp_path,
-        **FAST,
+        cv=2,
+        optimizer="random",
+        seed=0,
     )
     outer = cross_validate(search, X, y, cv=3, return_estimator=True)
     inner = outer["estimator"]
     run_dirs = {est.run_dir_ for est in inner}
     assert len(run_dirs) == 3 and all(d.parent == tmp_path for d in run_dirs)
     for est in inner:
-        assert len(est.cv_results_["params"]) == 4
-        assert len(hh.load(est.run_dir_).trials) == 4  # nothing shared between outer folds
+        assert len(est.cv_results_["params"]) == 3
+        assert len(hh.load(est.run_dir_).trials) == 3  # nothing shared between outer folds
     # In memory as well: refitting the same instance starts over.
     search.set_params(run_dir=None).fit(X, y)
     first = list(search.cv_results_["trial_id"])
     search.fit(X, y)
-    assert list(search.cv_results_["trial_id"]) == first == [0, 1, 2, 3]
+    assert list(search.cv_results_["trial_id"]) == first == [0, 1, 2]
 
 
 def test_each_fold_is_reported(iris, tmp_path):
