@@ -1,0 +1,85 @@
+"""Selectors: which members, and how many copies of each, make the ensemble.
+
+A selector takes the members' outputs on validation data (a :class:`Stack`) and a
+size and returns ``{member index: weight}`` with weights summing to one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from hyperhive.ensemble.outputs import Stack
+
+__all__ = ["SELECTORS", "greedy", "select", "topk"]
+
+Selection = dict[int, float]
+
+
+def topk(stack: Stack, size: int) -> Selection:
+    """The ``size`` members with the lowest validation loss, equally weighted.
+
+    Ties go to the lower index (members come ordered by their trial's objective).
+    """
+    losses = stack.member_losses()
+    order = sorted(range(stack.m), key=lambda i: (_finite(losses[i]), i))
+    chosen = order[: min(size, stack.m)]
+    return {i: 1.0 / len(chosen) for i in sorted(chosen)}
+
+
+def greedy(stack: Stack, size: int, tolerance: float = 0.0) -> Selection:
+    """Caruana et al.'s (2004) forward selection with replacement.
+
+    Starts from the best single member and repeatedly adds (again, possibly) the
+    member that lowers the ensemble's validation loss most; stops after ``size``
+    additions or as soon as no addition lowers the loss by more than ``tolerance``.
+    A member picked ``c`` times of ``t`` gets weight ``c / t``, so fewer than
+    ``size`` distinct members may come out.
+    """
+    losses = stack.member_losses()
+    first = min(range(stack.m), key=lambda i: (_finite(losses[i]), i))
+    counts = np.zeros(stack.m)
+    counts[first] = 1.0
+    best = _finite(losses[first])
+    while counts.sum() < size:
+        trial = np.array([_finite(v) for v in stack.losses_adding(counts)])
+        j = int(np.argmin(trial))
+        if not trial[j] < best - tolerance:
+            break
+        counts[j] += 1.0
+        best = float(trial[j])
+    total = counts.sum()
+    return {int(i): float(counts[i] / total) for i in np.flatnonzero(counts)}
+
+
+def _finite(v: float) -> float:
+    return float(v) if np.isfinite(v) else float("inf")
+
+
+SELECTORS: dict[str, Callable[[Stack, int], Selection]] = {"topk": topk, "greedy": greedy}
+"""Selectors by name (``"online"`` is :class:`hyperhive.ensemble.OnlineEnsemble`)."""
+
+
+def select(name: str, stack: Stack, size: int) -> Selection:
+    """Run the selector ``name`` (``"topk"`` or ``"greedy"``).
+
+    Raises:
+        ValueError: an unknown name or a size below one.
+    """
+    check_selector(name)
+    return SELECTORS[name](stack, check_size(size))
+
+
+def check_selector(name: object) -> str:
+    """``name`` when it names a selector, else ValueError."""
+    if name not in SELECTORS:
+        raise ValueError(f"selector must be one of {sorted(SELECTORS)}, got {name!r}")
+    return str(name)
+
+
+def check_size(size: object) -> int:
+    """``size`` as a positive integer, else ValueError."""
+    if isinstance(size, bool) or not isinstance(size, int | np.integer) or size < 1:
+        raise ValueError(f"size must be a positive integer, got {size!r}")
+    return int(size)
