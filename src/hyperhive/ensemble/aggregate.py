@@ -10,9 +10,8 @@ into the expected entropy (aleatoric) and the mutual information (epistemic).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
+from numpy.typing import ArrayLike
 
 from hyperhive.ensemble.prediction import ClassPrediction, Prediction
 
@@ -21,7 +20,7 @@ __all__ = ["average_probabilities", "entropy", "mixture", "normalized_weights"]
 _TINY = 1e-12
 
 
-def normalized_weights(weights: Sequence[float] | None, m: int) -> np.ndarray:
+def normalized_weights(weights: ArrayLike | None, m: int) -> np.ndarray:
     """Weights summing to one (equal when None).
 
     Raises:
@@ -38,7 +37,7 @@ def normalized_weights(weights: Sequence[float] | None, m: int) -> np.ndarray:
 
 
 def mixture(
-    means: np.ndarray, variances: np.ndarray | None = None, weights: Sequence[float] | None = None
+    means: np.ndarray, variances: np.ndarray | None = None, weights: ArrayLike | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Moments of a mixture of Gaussians.
 
@@ -80,9 +79,7 @@ def entropy(probs: np.ndarray) -> np.ndarray:
     return -np.sum(np.where(p > 0, p * np.log(np.maximum(p, _TINY)), 0.0), axis=-1)
 
 
-def average_probabilities(
-    probs: np.ndarray, weights: Sequence[float] | None = None
-) -> ClassPrediction:
+def average_probabilities(probs: np.ndarray, weights: ArrayLike | None = None) -> ClassPrediction:
     """Average ``(members, n, classes)`` probabilities and split their entropy."""
     p = np.asarray(probs, dtype=float)
     w = normalized_weights(weights, len(p)).reshape(-1, 1, 1)

@@ -35,7 +35,7 @@ def run_members(
     """
     from hyperhive.search import load
 
-    result = load(run_dir)
+    result = load(Path(run_dir))
     if len(result.directions) != 1:
         raise ValueError("ensembles are built from single-objective runs")
     sign = 1.0 if result.directions[0] == "minimize" else -1.0

@@ -15,7 +15,7 @@ import numpy as np
 from hyperhive.ensemble import aggregate, metrics
 from hyperhive.ensemble.calibration import Calibration, fit_calibration
 from hyperhive.ensemble.members import MEMBER_FILES, Member, load_member
-from hyperhive.ensemble.outputs import MemberOutput, Stack
+from hyperhive.ensemble.outputs import MemberOutput, Stack, stacked
 from hyperhive.ensemble.prediction import ClassPrediction, Prediction
 
 __all__ = ["ENSEMBLE_FILE", "Ensemble", "load"]
@@ -65,6 +65,11 @@ class Ensemble:
         )
         return f"Ensemble({self.task}, {{{parts}}}, calibration={self.calibration.method!r})"
 
+    @property
+    def composition(self) -> dict[str, float]:
+        """Member names (trial ids for members of a run) and their weights."""
+        return {m.name: float(w) for m, w in zip(self.members, self.weights, strict=True)}
+
     # -- predicting ------------------------------------------------------------------------
     def member_outputs(self, x: Any) -> list[MemberOutput]:
         """Every member's own prediction for ``x``."""
@@ -84,13 +89,8 @@ class Ensemble:
     ) -> Prediction | ClassPrediction:
         """Aggregate members' outputs (one per member, in order) into a prediction."""
         if self.task == "classification":
-            return aggregate.average_probabilities(
-                np.stack([o.probs for o in outputs]), self.weights
-            )  # type: ignore[misc]
-        means = np.stack([o.mean for o in outputs])  # type: ignore[misc]
-        variances = np.stack(
-            [np.zeros_like(o.mean) if o.variance is None else o.variance for o in outputs]  # type: ignore[arg-type]
-        )
+            return aggregate.average_probabilities(stacked(outputs, "probs"), self.weights)
+        means, variances = stacked(outputs, "mean"), stacked(outputs, "variance")
         mean, ale, epi = aggregate.mixture(means, variances, self.weights)
         if calibrated and self.calibration.method != "none":
             total = ale + epi

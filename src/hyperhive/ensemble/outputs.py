@@ -37,6 +37,20 @@ class MemberOutput:
         return ok and (self.variance is None or bool(np.all(self.variance >= 0)))
 
 
+def stacked(outputs: Sequence[MemberOutput], part: str) -> np.ndarray:
+    """``(members, n, ...)`` array of one part (``"mean"``, ``"variance"``, ``"probs"``);
+    a missing variance counts as zero."""
+    arrays = []
+    for o in outputs:
+        a = getattr(o, part)
+        if a is None and part == "variance" and o.mean is not None:
+            a = np.zeros_like(o.mean)
+        if a is None:
+            raise ValueError(f"a member output has no {part}")
+        arrays.append(np.asarray(a, dtype=float))
+    return np.stack(arrays)
+
+
 class Stack:
     """The outputs of several members on the same samples, with their targets.
 
@@ -57,18 +71,15 @@ class Stack:
         self.task = tasks.pop()
         self.m = len(outputs)
         if self.task == "classification":
-            self.probs = np.stack([o.probs for o in outputs]).astype(float)  # type: ignore[misc]
+            self.probs = stacked(outputs, "probs")
             self.y = np.asarray(y).astype(int).ravel()
             n = self.probs.shape[1]
         else:
-            self.means = np.stack([o.mean for o in outputs]).astype(float)  # type: ignore[misc]
-            self.variances = np.stack(
-                [np.zeros_like(o.mean) if o.variance is None else o.variance for o in outputs]  # type: ignore[arg-type]
-            ).astype(float)
+            self.means = stacked(outputs, "mean")
+            self.variances = stacked(outputs, "variance")
             n = self.means.shape[1]
-            self.y = np.asarray(y, dtype=float)
-            if len(self.y) == n:
-                self.y = self.y.reshape(self.means.shape[1:])
+            target = np.asarray(y, dtype=float)
+            self.y = target.reshape(self.means.shape[1:]) if len(target) == n else target
         if len(self.y) != n:
             raise ValueError(f"{len(self.y)} targets for predictions of {n} samples")
 

@@ -23,7 +23,7 @@ def topk(stack: Stack, size: int) -> Selection:
     Ties go to the lower index (members come ordered by their trial's objective).
     """
     losses = stack.member_losses()
-    order = sorted(range(stack.m), key=lambda i: (_finite(losses[i]), i))
+    order = sorted(range(stack.m), key=lambda i: (_finite(float(losses[i])), i))
     chosen = order[: min(size, stack.m)]
     return {i: 1.0 / len(chosen) for i in sorted(chosen)}
 
@@ -38,12 +38,12 @@ def greedy(stack: Stack, size: int, tolerance: float = 0.0) -> Selection:
     ``size`` distinct members may come out.
     """
     losses = stack.member_losses()
-    first = min(range(stack.m), key=lambda i: (_finite(losses[i]), i))
+    first = min(range(stack.m), key=lambda i: (_finite(float(losses[i])), i))
     counts = np.zeros(stack.m)
     counts[first] = 1.0
-    best = _finite(losses[first])
+    best = _finite(float(losses[first]))
     while counts.sum() < size:
-        trial = np.array([_finite(v) for v in stack.losses_adding(counts)])
+        trial = np.array([_finite(float(v)) for v in stack.losses_adding(counts)])
         j = int(np.argmin(trial))
         if not trial[j] < best - tolerance:
             break

@@ -135,7 +135,7 @@ def load_model(
     meta = json.loads(meta_file.read_text())
     if graph is None:
         graph = _saved_graph(folder, allow_pickle)
-    model = graph.build(meta["config"])  # type: ignore[union-attr]
+    model = graph.build(meta["config"])
     state = torch.load(state_file, map_location=map_location, weights_only=True)
     model.load_state_dict(state)
     return model.eval()

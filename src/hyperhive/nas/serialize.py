@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from hyperhive.nas import ops
 from hyperhive.nas.graph import Graph
@@ -51,7 +51,7 @@ def _op(op: ops.Op) -> dict[str, Any]:
     name = type(op).__name__
     if _OPS.get(name) is not type(op):
         raise _NotData(name)
-    fields = {f.name: getattr(op, f.name) for f in dataclasses.fields(op) if f.init}
+    fields = {f.name: getattr(op, f.name) for f in dataclasses.fields(cast(Any, op)) if f.init}
     return {"op": name, **fields}
 
 
