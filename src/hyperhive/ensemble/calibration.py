@@ -8,8 +8,10 @@ Two maps of the total predictive variance, one per target:
   isotonic regression of the squared residuals on the predicted variances; it can
   fix a miscalibration that depends on the variance itself.
 
-``"auto"`` picks the one with the lower NLL on held-out halves of the validation data
-(two-fold cross-fitting), then refits it on all of it. The aleatoric and epistemic
+``"auto"`` picks among no recalibration, ``"scale"`` and ``"isotonic"`` the one with
+the lowest NLL on held-out halves of the validation data (two-fold cross-fitting),
+then refits it on all of it: on a small validation set a map that would overfit is
+not used. The aleatoric and epistemic
 parts are rescaled by the same per-sample factor as the total.
 """
 
@@ -115,11 +117,11 @@ def fit_calibration(
     if method != "auto":
         return _fit(method, mean, variance, y)
     n = len(y)
-    if n < 20:
+    if n < 20:  # too few points to compare maps
         return _fit("scale", mean, variance, y)
     folds = np.random.default_rng(seed).permutation(n) % 2 == 0
     scores = {}
-    for m in ("scale", "isotonic"):
+    for m in ("none", "scale", "isotonic"):
         nll = 0.0
         for train in (folds, ~folds):
             cal = _fit(m, mean[train], variance[train], y[train])
@@ -127,5 +129,5 @@ def fit_calibration(
             std = np.sqrt(cal.apply(variance[held]))
             nll += metrics.gaussian_nll(y[held], mean[held], std) * held.sum()
         scores[m] = nll / n
-    best = min(scores, key=lambda k: (scores[k], k != "scale"))
+    best = min(scores, key=lambda k: scores[k])
     return _fit(best, mean, variance, y)
