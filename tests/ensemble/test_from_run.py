@@ -76,11 +76,17 @@ def test_online_ensemble_followed_the_search(run: dict) -> None:
     assert online.candidates == 6 and online.ensemble is not None
     offline = ensemble.from_run(run["run_dir"], run["val"], size=3)
     assert online.ensemble.composition == pytest.approx(offline.composition)
+    late = ensemble.OnlineEnsemble(run["run_dir"], run["val"], size=3)  # a resumed search
+    assert late.ensemble is None
+    assert late.catch_up().composition == pytest.approx(offline.composition)
+    assert late.candidates == 6 and late.catch_up() is late.ensemble  # nothing new
 
 
 def test_bad_arguments_are_refused_before_work(run: dict, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="selector must be one of"):
         ensemble.from_run(run["run_dir"], run["val"], selector="best")
+    with pytest.raises(ValueError, match="OnlineEnsemble"):
+        ensemble.from_run(run["run_dir"], run["val"], selector="online")
     with pytest.raises(ValueError, match="size must be a positive integer"):
         ensemble.from_run(run["run_dir"], run["val"], size=0)
     with pytest.raises(ValueError, match="calibrate must be one of"):

@@ -26,7 +26,8 @@ class OnlineEnsemble:
     once; the ensemble is then re-selected from the cached predictions, so
     :attr:`ensemble` is usable at any moment, and a long search can be stopped with
     a calibrated ensemble in hand. A member that fails to load is logged and skipped:
-    the search goes on.
+    the search goes on. When a search is resumed, call :meth:`catch_up` to take in the
+    trials that finished before.
 
     Args:
         run_dir: the search's run directory (where trials save their members).
@@ -85,6 +86,19 @@ class OnlineEnsemble:
             )
         except Exception as exc:  # a member that fails is skipped; the search goes on
             log.warning("online ensemble: skipped the member of trial %s: %s", trial.id, exc)
+
+    def catch_up(self) -> Ensemble | None:
+        """Take in the done trials already in the run directory that were not seen yet
+        (for a resumed search: trials finished before it are not passed to callbacks)."""
+        from hyperhive.search import load
+
+        if not (self.run_dir / "journal.sqlite").is_file():
+            return self._ensemble
+        seen = {m.name for m in self._members}
+        for trial in load(self.run_dir).done:
+            if str(trial.id) not in seen:
+                self(trial)
+        return self._ensemble
 
     def add(self, member: Member) -> Ensemble | None:
         """Add a member, re-select and return the current ensemble."""

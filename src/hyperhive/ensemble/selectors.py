@@ -74,7 +74,11 @@ def select(name: str, stack: Stack, size: int) -> Selection:
 def check_selector(name: object) -> str:
     """``name`` when it names a selector, else ValueError."""
     if name not in SELECTORS:
-        raise ValueError(f"selector must be one of {sorted(SELECTORS)}, got {name!r}")
+        hint = " (for 'online' use ensemble.OnlineEnsemble as a search callback)"
+        raise ValueError(
+            f"selector must be one of {sorted(SELECTORS)}, got {name!r}"
+            + (hint if name == "online" else "")
+        )
     return str(name)
 
 
