@@ -39,7 +39,7 @@ from common import RESULTS, machine_info, machine_line, markdown_table, median, 
 
 import hyperhive as hh  # noqa: E402
 from hyperhive import ensemble  # noqa: E402
-from hyperhive.ensemble import aggregate, metrics  # noqa: E402
+from hyperhive.ensemble import metrics  # noqa: E402
 
 SETS = ("friedman1", "hetero1d", "diabetes", "engel", "fair")
 METHODS = ("autodeuq", "autodeuq-uncal", "best", "deep-ens", "mc-dropout", "deephyper")
@@ -121,20 +121,19 @@ def train_hand(data: dict, seed: int, epochs: int, folder: Path, dropout: float 
     return ensemble.load_member(folder)
 
 
-def mc_dropout(member: Any, x: np.ndarray, passes: int = 30) -> ensemble.Prediction:
+def mc_dropout(member: Any, x: np.ndarray, passes: int = 30) -> list[ensemble.MemberOutput]:
+    """``passes`` stochastic predictions of a dropout model (dropout on at test time)."""
     import torch
 
     model = member.model
-    model.train()  # dropout on at test time
-    means, variances = [], []
+    model.train()
+    outs = []
     with torch.no_grad():
         for _ in range(passes):
             out = model(torch.as_tensor(x)).double().numpy()
-            means.append(out[:, :1])
-            variances.append(out[:, 1:])
+            outs.append(ensemble.MemberOutput(mean=out[:, :1], variance=out[:, 1:]))
     model.eval()
-    mean, ale, epi = aggregate.mixture(np.stack(means), np.stack(variances))
-    return aggregate.gaussian_prediction(mean[:, 0], ale[:, 0], epi[:, 0])
+    return outs
 
 
 def search(data: dict, seed: int, trials: int, epochs: int, workers: int, run_dir: Path) -> Any:
@@ -164,7 +163,8 @@ def search(data: dict, seed: int, trials: int, epochs: int, workers: int, run_di
 
 
 # -- DeepHyper on the same members ---------------------------------------------------------
-def deephyper_ensemble(members: list, data: dict) -> tuple[ensemble.Prediction | None, str]:
+def deephyper_ensemble(val: list, test: list, y_val: np.ndarray) -> tuple[Any, str]:
+    """DeepHyper's GreedySelector (defaults, k=5) and MixedNormalAggregator."""
     try:
         from deephyper.ensemble.aggregator import MixedNormalAggregator
         from deephyper.ensemble.loss import NormalNegLogLikelihood
@@ -172,20 +172,23 @@ def deephyper_ensemble(members: list, data: dict) -> tuple[ensemble.Prediction |
     except ImportError as exc:
         return None, f"deephyper missing: {exc}"
 
-    def as_dh(x: np.ndarray) -> list[dict[str, np.ndarray]]:
-        outs = [m.predict(x) for m in members]
+    def as_dh(outs: list) -> list[dict[str, np.ndarray]]:
         return [{"loc": o.mean, "scale": np.sqrt(o.variance)} for o in outs]
 
     agg = MixedNormalAggregator()
     selector = GreedySelector(NormalNegLogLikelihood(), agg, k=5)
-    idx, weights = selector.select(data["val"][1][:, None], as_dh(data["val"][0]))
-    test = as_dh(data["test"][0])
-    out = agg.aggregate([test[i] for i in idx], list(weights))
+    idx, weights = selector.select(y_val[:, None], as_dh(val))
+    t = as_dh(test)
+    out = agg.aggregate([t[i] for i in idx], list(weights))
     mean, std = out["loc"][:, 0], out["scale"][:, 0]
     return ensemble.Prediction(mean, std, std * np.nan, std * np.nan), f"{len(idx)} members"
 
 
-# -- one data set and seed -------------------------------------------------------------------
+# -- one data set and seed: train, then score every method from the saved predictions ------
+def outputs(members: list, x: np.ndarray) -> list[ensemble.MemberOutput]:
+    return [m.predict(x) for m in members]
+
+
 def one(name: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     data = load_set(name, seed)
     where = WORK / f"{name}-{seed}"
@@ -193,41 +196,78 @@ def one(name: str, seed: int, args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.perf_counter()
     result = search(data, seed, args.trials, args.epochs, args.workers, where / "run")
     t_search = time.perf_counter() - t0
-    y_test = data["test"][1]
-    scores: dict[str, dict[str, float]] = {}
-    x_test = data["test"][0]
-
     t0 = time.perf_counter()
-    members = ensemble.run_members(where / "run")
-    auto = ensemble.build(members, data["val"], size=5, selector="greedy", calibrate="auto")
+    auto = ensemble.from_run(where / "run", data["val"], size=5, selector="greedy")
     t_build = time.perf_counter() - t0
-    pred = auto.predict(x_test)
-    scores["autodeuq"] = metrics.regression_metrics(pred, y_test)
-    scores["autodeuq"]["aleatoric_std"] = float(np.mean(pred.aleatoric)) * data["y_std"]
-    uncal = ensemble.Ensemble(auto.members, auto.weights)
-    scores["autodeuq-uncal"] = uncal.evaluate(data["test"])
-    best = ensemble.Ensemble([members[0]])  # members come best objective first
-    scores["best"] = best.evaluate(data["test"])
-
+    members = ensemble.run_members(where / "run")  # best objective first
     hand = [train_hand(data, 100 + s, args.epochs, where / f"hand-{s}") for s in range(5)]
-    scores["deep-ens"] = ensemble.Ensemble(hand).evaluate(data["test"])
     drop = train_hand(data, 200, args.epochs, where / "dropout", dropout=0.1)
-    scores["mc-dropout"] = metrics.regression_metrics(mc_dropout(drop, x_test), y_test)
-    dh, note = deephyper_ensemble(members, data)
-    if dh is not None:
-        scores["deephyper"] = metrics.regression_metrics(dh, y_test)
+    preds = {
+        "members_val": outputs(members, data["val"][0]),
+        "members_test": outputs(members, data["test"][0]),
+        "hand_val": outputs(hand, data["val"][0]),
+        "hand_test": outputs(hand, data["test"][0]),
+        "mc_test": mc_dropout(drop, data["test"][0]),
+    }
+    dump = WORK / "predictions" / f"{name}-{seed}.npz"
+    dump.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(
+        dump,
+        y_val=data["val"][1],
+        y_test=data["test"][1],
+        y_std=data["y_std"],
+        **{f"{k}_mean": np.stack([o.mean for o in v]) for k, v in preds.items()},
+        **{f"{k}_var": np.stack([o.variance for o in v]) for k, v in preds.items()},
+    )
     if not args.keep:
         shutil.rmtree(where, ignore_errors=True)
+    row = score(dump)
+    row.update(set=name, seed=seed, done=len(result.done), search_s=t_search, build_s=t_build,
+               from_run=auto.composition)  # fmt: skip
+    return row
+
+
+def load_dump(path: Path) -> dict[str, Any]:
+    d = np.load(path)
+    out: dict[str, Any] = {k: d[k] for k in ("y_val", "y_test")}
+    out["y_std"] = float(d["y_std"])
+    for k in ("members_val", "members_test", "hand_val", "hand_test", "mc_test"):
+        out[k] = [
+            ensemble.MemberOutput(mean=m, variance=v)
+            for m, v in zip(d[f"{k}_mean"], d[f"{k}_var"], strict=True)
+        ]
+    return out
+
+
+def score(path: Path) -> dict[str, Any]:
+    """Every method's test scores from the members' saved predictions."""
+    d = load_dump(path)
+    y_val, y_test = d["y_val"], d["y_test"]
+    stand_ins = [
+        ensemble.Member(None, "nas", "regression", path.parent, str(i))
+        for i in range(len(d["members_val"]))
+    ]
+    auto = ensemble.build(stand_ins, (None, y_val), size=5, selector="greedy",
+                          outputs=d["members_val"])  # fmt: skip
+    chosen = [d["members_test"][int(m.name)] for m in auto.members]
+    pred = auto.combine(chosen)
+    scores = {"autodeuq": metrics.regression_metrics(pred, y_test)}
+    scores["autodeuq"]["aleatoric_std"] = float(np.mean(pred.aleatoric)) * d["y_std"]
+    scores["autodeuq-uncal"] = metrics.regression_metrics(auto.combine(chosen, False), y_test)
+    single = ensemble.Ensemble(stand_ins[:1])
+    scores["best"] = metrics.regression_metrics(single.combine(d["members_test"][:1]), y_test)
+    deep = ensemble.Ensemble([stand_ins[0]] * len(d["hand_test"]))
+    scores["deep-ens"] = metrics.regression_metrics(deep.combine(d["hand_test"]), y_test)
+    mc = ensemble.Ensemble([stand_ins[0]] * len(d["mc_test"]))
+    scores["mc-dropout"] = metrics.regression_metrics(mc.combine(d["mc_test"]), y_test)
+    dh, note = deephyper_ensemble(d["members_val"], d["members_test"], y_val)
+    if dh is not None:
+        scores["deephyper"] = metrics.regression_metrics(dh, y_test)
     return {
-        "set": name,
-        "seed": seed,
         "scores": scores,
         "ensemble": auto.composition,
         "calibration": auto.calibration.method,
         "deephyper": note,
-        "done": len(result.done),
-        "search_s": t_search,
-        "build_s": t_build,
     }
 
 
@@ -256,10 +296,16 @@ def main() -> None:
     p.add_argument("--build-trials", type=int, default=200, help="0 skips the build timing")
     p.add_argument("--keep", action="store_true", help="keep the run directories")
     p.add_argument("--table", type=Path, help="only print the table of a results file")
+    p.add_argument(
+        "--rescore", action="store_true", help="with --table: score again from saved predictions"
+    )
     args = p.parse_args()
     if args.table is not None:
         saved = json.loads(args.table.read_text())
         rows = saved["rows"]
+        if args.rescore:
+            for r in rows:
+                r.update(score(WORK / "predictions" / f"{r['set']}-{r['seed']}.npz"))
         args = argparse.Namespace(**{**saved["args"], "seeds": len({r["seed"] for r in rows})})
         info = saved["machine"]
         info.setdefault("loadavg_end", info["loadavg"])
