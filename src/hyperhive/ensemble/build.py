@@ -14,6 +14,7 @@ from hyperhive.ensemble.ensemble import Ensemble, _pair
 from hyperhive.ensemble.members import Member, has_member, load_member
 from hyperhive.ensemble.outputs import MemberOutput, Stack
 from hyperhive.ensemble.selectors import check_selector, check_size, select
+from hyperhive.storage import RunDir
 
 __all__ = ["build", "from_run", "run_members"]
 
@@ -40,7 +41,7 @@ def run_members(
         raise ValueError("ensembles are built from single-objective runs")
     sign = 1.0 if result.directions[0] == "minimize" else -1.0
     done = sorted(result.done, key=lambda t: (sign * t.values[0], t.id))  # type: ignore[index]
-    trials_dir = Path(run_dir) / "trials"
+    trials_dir = Path(run_dir) / RunDir.TRIALS
     with_member = [t for t in done if has_member(trials_dir / str(t.id))]
     if not with_member:
         raise ValueError(

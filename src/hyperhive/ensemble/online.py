@@ -12,6 +12,7 @@ from hyperhive.ensemble.build import _check, build
 from hyperhive.ensemble.ensemble import Ensemble, _pair
 from hyperhive.ensemble.members import Member, has_member, load_member
 from hyperhive.ensemble.outputs import MemberOutput
+from hyperhive.storage import RunDir
 
 __all__ = ["OnlineEnsemble"]
 
@@ -75,7 +76,7 @@ class OnlineEnsemble:
     def __call__(self, trial: Any, state: Any = None) -> None:
         """Take in a finished trial (the search calls this)."""
         status = getattr(trial.status, "value", trial.status)
-        folder = self.run_dir / "trials" / str(trial.id)
+        folder = self.run_dir / RunDir.TRIALS / str(trial.id)
         if status != "done" or not has_member(folder):
             return
         try:
@@ -92,7 +93,7 @@ class OnlineEnsemble:
         (for a resumed search: trials finished before it are not passed to callbacks)."""
         from hyperhive.search import load
 
-        if not (self.run_dir / "journal.sqlite").is_file():
+        if not RunDir.exists(self.run_dir):
             return self._ensemble
         seen = {m.name for m in self._members}
         for trial in load(self.run_dir).done:
