@@ -301,15 +301,17 @@ def main() -> None:
     )
     args = p.parse_args()
     if args.table is not None:
-        saved = json.loads(args.table.read_text())
+        path = args.table
+        saved = json.loads(path.read_text())
         rows = saved["rows"]
         if args.rescore:
             for r in rows:
                 r.update(score(WORK / "predictions" / f"{r['set']}-{r['seed']}.npz"))
+            path = write_results("ensemble_uq-rescored", {**saved, "rescored_from": str(path)})
         args = argparse.Namespace(**{**saved["args"], "seeds": len({r["seed"] for r in rows})})
         info = saved["machine"]
         info.setdefault("loadavg_end", info["loadavg"])
-        print(report(rows, saved.get("build"), args, info, Path(args.table)))
+        print(report(rows, saved.get("build"), args, info, path))
         return
     import torch
 
