@@ -580,7 +580,7 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
-from hyperhive.cli.ensemble import ensemble as _ensemble  # noqa: E402 - needs app
+from hyperhive.cli.ensemble import ensemble as _ensemble  # noqa: E402 - beside its registration
 
 app.command("ensemble")(_ensemble)
 
