@@ -596,5 +596,9 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+from hyperhive.cli.ensemble import ensemble as _ensemble  # noqa: E402 - beside its registration
+
+app.command("ensemble")(_ensemble)
+
 if __name__ == "__main__":  # pragma: no cover
     app()
