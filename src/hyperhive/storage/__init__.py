@@ -9,19 +9,23 @@ from hyperhive.storage.atomic import atomic_write_bytes, atomic_write_text
 from hyperhive.storage.base import CAPABILITIES, Store, StoreWarning
 from hyperhive.storage.frame import trials_frame
 from hyperhive.storage.memory import MemoryStore
+from hyperhive.storage.readonly import ReadOnlyStoreError, SQLiteReader, open_reader
 from hyperhive.storage.rundir import RunDir, environment_versions
 from hyperhive.storage.sqlite import SQLiteStore
 
 __all__ = [
     "CAPABILITIES",
     "MemoryStore",
+    "ReadOnlyStoreError",
     "RunDir",
+    "SQLiteReader",
     "SQLiteStore",
     "Store",
     "StoreWarning",
     "atomic_write_bytes",
     "atomic_write_text",
     "environment_versions",
+    "open_reader",
     "open_store",
     "trials_frame",
 ]
