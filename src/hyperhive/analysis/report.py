@@ -44,7 +44,7 @@ FIGURES: tuple[tuple[str, str, Callable[..., Any]], ...] = (
 )
 _MULTI_ONLY = {"pareto", "hypervolume"}
 
-_CSS = """
+CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:0;color:#222;
 background:#fafafa}
 header{background:#1f2d3d;color:#fff;padding:14px 24px}header h1{margin:0;font-size:20px}
@@ -214,7 +214,7 @@ def build_report(run: RunLike | Sequence[RunLike], *, title: str | None = None) 
     code = "\n".join(scripts).replace("</", "<\\/")
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style>"
+        f"<title>{html.escape(title)}</title><style>{CSS}</style>"
         f"<script type='text/javascript'>{get_plotlyjs()}</script></head><body>"
         f"<header><h1>{html.escape(title)}</h1><p>written {now}</p></header><main>"
         f"<nav>{nav}</nav>"

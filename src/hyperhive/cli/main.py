@@ -249,12 +249,17 @@ def _search_and_exit(
     fresh: Path | None,
     title: str,
     peer: bool = False,
+    after: Any = None,
 ) -> NoReturn:
-    """Run the search (progress shown by default on a terminal), report, exit with its code."""
+    """Run the search (progress shown by default on a terminal), report, call ``after`` with
+    the result, exit with its code."""
     kwargs["progress"] = sys.stderr.isatty() if progress is None else progress
     start = time.monotonic()
     result = _search(objective, space, kwargs, fresh, peer=peer)
-    raise typer.Exit(_report(result, time.monotonic() - start, title))
+    code = _report(result, time.monotonic() - start, title)
+    if after is not None:
+        after(result)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -545,6 +550,7 @@ def demo(
         progress,
         fresh,
         f"demo ended: {problem.METRIC}",
+        after=view.demo_report,
     )
 
 
@@ -579,6 +585,10 @@ def _write_atomic(path: Path, text: str) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
 
+
+from hyperhive.cli import view  # noqa: E402 - its commands use the helpers above
+
+view.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

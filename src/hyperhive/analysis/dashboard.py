@@ -1,0 +1,307 @@
+"""The live dashboard: a small read-only web page of a run's figures, updated as trials end.
+
+One background thread reads the journal incrementally (only events committed since
+its last read, through a read-only connection) every ``refresh`` seconds and
+rebuilds the page's data when something changed; the page asks for it every half
+second, so a finished trial shows within about a second. The figures that cost
+more (importance, parallel coordinates, slices, contour, hypervolume) are rebuilt
+at most every ``slow_every`` seconds. The server answers GET requests only and binds
+to 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from hyperhive.analysis._plotting import NotApplicable, go
+from hyperhive.analysis.report import CSS, FIGURES, summary_rows, top_trials_html
+from hyperhive.analysis.source import RunLike, RunReader
+from hyperhive.search import Result
+
+__all__ = ["Dashboard", "serve_dashboard"]
+
+logger = logging.getLogger(__name__)
+
+_SLOW = {"importance", "parallel", "slice", "contour", "hypervolume"}
+_MULTI_ONLY = {"pareto", "hypervolume"}
+RECENT = 20
+
+_PAGE = """<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>
+<title>hyperhive dashboard: {label}</title><style>{css}
+#live{{font-size:13px;color:#c8d3df}}</style>
+<script src='plotly.js'></script></head><body>
+<header><h1>hyperhive dashboard: {label}</h1><p id='live'>connecting...</p></header><main>
+<section id='summary'><h2>Summary</h2><div id='summary-table'></div></section>
+<section id='recent'><h2>Latest trials</h2><div id='recent-table'></div></section>
+<section id='top'><h2>Top trials</h2><div id='top-table'></div></section>
+<div id='figures'></div></main>
+<script>
+let version = -1;
+function esc(s){{return String(s).replace(/[&<>"']/g, c => ({{'&':'&amp;','<':'&lt;',
+'>':'&gt;','"':'&quot;',"'":'&#39;'}})[c]);}}
+function figure(key, heading){{
+  let div = document.getElementById('plot-' + key);
+  if (!div) {{
+    const sec = document.createElement('section');
+    sec.id = 'fig-' + key;
+    sec.innerHTML = '<h2>' + esc(heading) + '</h2><p class="note"></p>' +
+      '<div class="figure" data-figure="' + key + '" id="plot-' + key + '"></div>';
+    document.getElementById('figures').appendChild(sec);
+    div = document.getElementById('plot-' + key);
+  }}
+  return div;
+}}
+function show(state){{
+  version = state.version;
+  document.getElementById('summary-table').innerHTML = state.summary;
+  document.getElementById('recent-table').innerHTML = state.recent;
+  document.getElementById('top-table').innerHTML = state.top;
+  for (const f of state.figures) {{
+    const div = figure(f.key, f.heading);
+    div.parentNode.querySelector('.note').textContent = f.note ? 'Not drawn: ' + f.note : '';
+    if (f.figure) Plotly.react(div, f.figure.data, f.figure.layout,
+      {{responsive: true, displaylogo: false}});
+  }}
+  document.getElementById('live').textContent = 'live: ' + state.trials +
+    ' trial(s), updated ' + new Date(state.updated * 1000).toLocaleTimeString();
+}}
+async function poll(){{
+  try {{
+    const r = await fetch('api/state?since=' + version, {{cache: 'no-store'}});
+    if (r.ok) {{ const s = await r.json(); if (s.figures) show(s); }}
+  }} catch (e) {{
+    document.getElementById('live').textContent = 'disconnected, retrying...';
+  }}
+  setTimeout(poll, {poll_ms});
+}}
+poll();
+</script></body></html>"""
+
+
+def _recent_html(result: Result) -> str:
+    ended = [t for t in result.records if t.finished is not None]
+    ended.sort(key=lambda t: (-(t.finished or 0.0), -t.id))
+    rows = []
+    for t in ended[:RECENT]:
+        value = "" if t.objective is None else html.escape(str(t.objective))
+        stamp = time.strftime("%H:%M:%S", time.localtime(t.finished or 0.0))
+        rows.append(
+            f"<tr data-trial='{t.id}'><td>{t.id}</td><td>{t.status.value}</td>"
+            f"<td>{value}</td><td>{stamp}</td></tr>"
+        )
+    if not rows:
+        return "<p class='note'>No trial has finished yet.</p>"
+    return (
+        "<table><thead><tr><th>trial</th><th>status</th><th>objective</th><th>finished</th>"
+        "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+    )
+
+
+class Dashboard:
+    """A live, read-only web page of one run.
+
+    Args:
+        run: a run directory, a store URL or a store (read live), or a
+            :class:`~hyperhive.Result` (shown as it is).
+        host: the address to bind (default loopback only).
+        port: the port (0: any free port).
+        refresh: seconds between two reads of the journal.
+        slow_every: seconds between two rebuilds of the costlier figures.
+
+    Raises:
+        OSError: the address is in use or cannot be bound.
+    """
+
+    def __init__(
+        self,
+        run: RunLike,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8080,
+        refresh: float = 0.5,
+        slow_every: float = 10.0,
+    ) -> None:
+        go()
+        if not refresh > 0:
+            raise ValueError(f"refresh must be positive, got {refresh!r}")
+        self._reader: RunReader | None = None
+        self._static: Result | None = None
+        if isinstance(run, Result):
+            self._static = run
+            label = run.run_dir.name if run.run_dir is not None else "result"
+        else:
+            self._reader = RunReader(run)
+            label = self._reader.label
+        self.label = label
+        self.refresh = float(refresh)
+        self.slow_every = float(slow_every)
+        self._lock = threading.Lock()
+        self._state: dict[str, Any] = {"version": 0, "figures": None}
+        self._body = b"{}"
+        self._slow: dict[str, dict[str, Any]] = {}
+        self._slow_at = -float("inf")
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._server = ThreadingHTTPServer((host, int(port)), self._handler())
+        self._server.daemon_threads = True
+        self._update()
+
+    @property
+    def url(self) -> str:
+        """The page's address."""
+        host, port = self._server.server_address[:2]
+        shown = f"[{host}]" if ":" in str(host) else str(host)
+        return f"http://{shown}:{port}/"
+
+    # -- reading ------------------------------------------------------------------
+    def _result(self) -> Result:
+        if self._static is not None:
+            return self._static
+        if self._reader is None:  # pragma: no cover - one of the two is always set
+            raise RuntimeError("the dashboard has no run")
+        return self._reader.result()
+
+    def _update(self) -> None:
+        """Read new events (if any) and rebuild the page's data."""
+        if self._reader is not None:
+            changed = self._reader.refresh()
+            if not changed and self._state["figures"] is not None:
+                return
+        result = self._result()
+        multi = len(result.directions) > 1
+        slow_due = time.monotonic() - self._slow_at >= self.slow_every
+        figures = []
+        for key, heading, fn in FIGURES:
+            if key in _MULTI_ONLY and not multi:
+                continue
+            if key in _SLOW and not slow_due and key in self._slow:
+                figures.append(self._slow[key])
+                continue
+            entry: dict[str, Any] = {"key": key, "heading": heading, "figure": None, "note": ""}
+            try:
+                entry["figure"] = json.loads(fn(result).to_json())
+            except NotApplicable as exc:
+                entry["note"] = str(exc)
+            except Exception as exc:  # a display: one broken figure must not stop the rest
+                logger.exception("dashboard figure %s failed", key)
+                entry["note"] = f"error: {exc}"
+            if key in _SLOW:
+                self._slow[key] = entry
+            figures.append(entry)
+        if slow_due:
+            self._slow_at = time.monotonic()
+        rows = summary_rows([(self.label, result)])
+        summary = (
+            "<table><tbody>"
+            + "".join(
+                f"<tr><th>{html.escape(k)}</th><td>{html.escape(v[0])}</td></tr>" for k, v in rows
+            )
+            + "</tbody></table>"
+        )
+        state = {
+            "version": self._state["version"] + 1,
+            "trials": len(result),
+            "updated": time.time(),
+            "summary": summary,
+            "recent": _recent_html(result),
+            "top": top_trials_html([(self.label, result)]),
+            "figures": figures,
+        }
+        body = json.dumps(state, separators=(",", ":")).encode()
+        with self._lock:
+            self._state, self._body = state, body
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.refresh):
+            try:
+                self._update()
+            except Exception:  # keep serving the last good state; the journal may be busy
+                logger.exception("dashboard refresh failed")
+
+    # -- serving ------------------------------------------------------------------
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        dashboard = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                logger.debug("%s - %s", self.address_string(), format % args)
+
+            def _send(self, code: int, body: bytes, ctype: str) -> None:
+                self.send_response(code)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self) -> None:  # noqa: N802 - the http.server hook
+                url = urllib.parse.urlsplit(self.path)
+                if url.path in ("/", "/index.html"):
+                    self._send(200, dashboard.page().encode(), "text/html; charset=utf-8")
+                elif url.path == "/plotly.js":
+                    from plotly.offline import get_plotlyjs
+
+                    self._send(200, get_plotlyjs().encode(), "text/javascript; charset=utf-8")
+                elif url.path == "/api/state":
+                    query = urllib.parse.parse_qs(url.query)
+                    since = query.get("since", ["-1"])[0]
+                    with dashboard._lock:
+                        version, body = dashboard._state["version"], dashboard._body
+                    if since == str(version):
+                        body = json.dumps({"version": version}).encode()
+                    self._send(200, body, "application/json")
+                else:
+                    self._send(404, b"not found", "text/plain")
+
+        return Handler
+
+    def page(self) -> str:
+        """The HTML page (its script polls ``api/state``)."""
+        return _PAGE.format(label=html.escape(self.label), css=CSS, poll_ms=500)
+
+    def start(self) -> Dashboard:
+        """Serve and refresh in background threads; returns self."""
+        for target in (self._server.serve_forever, self._loop):
+            thread = threading.Thread(target=target, name="hyperhive-dashboard", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def close(self) -> None:
+        """Stop serving and reading."""
+        self._stop.set()
+        if self._threads:
+            self._server.shutdown()
+        self._server.server_close()
+        for thread in self._threads:
+            thread.join(timeout=10)
+        if self._reader is not None:
+            self._reader.close()
+
+    def __enter__(self) -> Dashboard:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def serve_dashboard(
+    run: RunLike, host: str = "127.0.0.1", port: int = 8080, *, refresh: float = 0.5
+) -> None:
+    """Serve the live dashboard of ``run`` until interrupted (Ctrl-C).
+
+    Raises:
+        OSError: the address is in use or cannot be bound.
+    """
+    with Dashboard(run, host=host, port=port, refresh=refresh):
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
