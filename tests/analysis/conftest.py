@@ -72,3 +72,12 @@ def multi_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         run_dir=path,
     )
     return path
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium (Playwright context) for the session's browser tests."""
+    from hyperhive.testing.browser import chromium_or_skip
+
+    with chromium_or_skip() as context:
+        yield context

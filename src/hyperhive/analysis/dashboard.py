@@ -168,35 +168,41 @@ class Dashboard:
             raise RuntimeError("the dashboard has no run")
         return self._reader.result()
 
+    def _figure(self, result: Result, key: str, heading: str, fn: Any) -> dict[str, Any]:
+        entry: dict[str, Any] = {"key": key, "heading": heading, "figure": None, "note": ""}
+        try:
+            entry["figure"] = json.loads(fn(result).to_json())
+        except NotApplicable as exc:
+            entry["note"] = str(exc)
+        except Exception as exc:  # a display: one broken figure must not stop the rest
+            logger.exception("dashboard figure %s failed", key)
+            entry["note"] = f"error: {exc}"
+        return entry
+
     def _update(self) -> None:
-        """Read new events (if any) and rebuild the page's data."""
+        """Read new events (if any) and rebuild the page's data.
+
+        The quick figures and tables are published first; the costlier ones follow
+        when they are due, so a finished trial is never held up by them.
+        """
         if self._reader is not None:
             changed = self._reader.refresh()
             if not changed and self._state["figures"] is not None:
                 return
         result = self._result()
         multi = len(result.directions) > 1
-        slow_due = time.monotonic() - self._slow_at >= self.slow_every
-        figures = []
-        for key, heading, fn in FIGURES:
-            if key in _MULTI_ONLY and not multi:
-                continue
-            if key in _SLOW and not slow_due and key in self._slow:
-                figures.append(self._slow[key])
-                continue
-            entry: dict[str, Any] = {"key": key, "heading": heading, "figure": None, "note": ""}
-            try:
-                entry["figure"] = json.loads(fn(result).to_json())
-            except NotApplicable as exc:
-                entry["note"] = str(exc)
-            except Exception as exc:  # a display: one broken figure must not stop the rest
-                logger.exception("dashboard figure %s failed", key)
-                entry["note"] = f"error: {exc}"
-            if key in _SLOW:
-                self._slow[key] = entry
-            figures.append(entry)
-        if slow_due:
+        wanted = [f for f in FIGURES if f[0] not in _MULTI_ONLY or multi]
+        quick = {key: self._figure(result, key, h, fn) for key, h, fn in wanted if key not in _SLOW}
+        self._publish(result, wanted, quick)
+        if time.monotonic() - self._slow_at >= self.slow_every:
+            for key, heading, fn in wanted:
+                if key in _SLOW:
+                    self._slow[key] = self._figure(result, key, heading, fn)
             self._slow_at = time.monotonic()
+            self._publish(result, wanted, quick)
+
+    def _publish(self, result: Result, wanted: list[Any], quick: dict[str, dict[str, Any]]) -> None:
+        figures = [quick.get(key) or self._slow.get(key) for key, _, _ in wanted]
         rows = summary_rows([(self.label, result)])
         summary = (
             "<table><tbody>"
@@ -212,7 +218,7 @@ class Dashboard:
             "summary": summary,
             "recent": _recent_html(result),
             "top": top_trials_html([(self.label, result)]),
-            "figures": figures,
+            "figures": [f for f in figures if f is not None],
         }
         body = json.dumps(state, separators=(",", ":")).encode()
         with self._lock:
@@ -257,6 +263,8 @@ class Dashboard:
                     if since == str(version):
                         body = json.dumps({"version": version}).encode()
                     self._send(200, body, "application/json")
+                elif url.path == "/favicon.ico":
+                    self._send(204, b"", "image/x-icon")
                 else:
                     self._send(404, b"not found", "text/plain")
 
