@@ -34,24 +34,24 @@ def leaf_boxes(tree: Any, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndar
     left, right = tree.children_left, tree.children_right
     feature, threshold = tree.feature, tree.threshold
     values = tree.value.reshape(tree.node_count, -1)[:, 0]
-    los, his, vals = [], [], []
-    stack = [(0, lower.copy(), upper.copy())]
-    while stack:
-        node, lo, hi = stack.pop()
-        if left[node] == -1:
-            los.append(lo)
-            his.append(hi)
-            vals.append(values[node])
-            continue
-        f, t = feature[node], threshold[node]
-        t = min(max(t, lo[f]), hi[f])
-        hi_left = hi.copy()
-        hi_left[f] = t
-        lo_right = lo.copy()
-        lo_right[f] = t
-        stack.append((left[node], lo, hi_left))
-        stack.append((right[node], lo_right, hi))
-    return np.array(los), np.array(his), np.array(vals, dtype=float)
+    lo = np.empty((tree.node_count, len(lower)))
+    hi = np.empty_like(lo)
+    lo[0], hi[0] = lower, upper
+    frontier = np.array([0])
+    while frontier.size:  # one level of the tree at a time (children have larger ids)
+        inner = frontier[left[frontier] != -1]
+        if not inner.size:
+            break
+        f = feature[inner]
+        t = np.clip(threshold[inner], lo[inner, f], hi[inner, f])
+        kids_left, kids_right = left[inner], right[inner]
+        lo[kids_left], hi[kids_left] = lo[inner], hi[inner]
+        lo[kids_right], hi[kids_right] = lo[inner], hi[inner]
+        hi[kids_left, f] = t
+        lo[kids_right, f] = t
+        frontier = np.concatenate([kids_left, kids_right])
+    leaves = np.flatnonzero(left == -1)
+    return lo[leaves], hi[leaves], values[leaves].astype(float)
 
 
 def _tree_effects(tree: Any, lower: np.ndarray, upper: np.ndarray) -> np.ndarray | None:

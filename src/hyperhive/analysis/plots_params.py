@@ -237,13 +237,33 @@ def _numeric(result: Any) -> list[str]:
     ]
 
 
+def _idw(xy: np.ndarray, z: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
+    """``z`` on the grid ``gx`` x ``gy``: inverse-distance weights of the 8 nearest trials.
+
+    Axes are scaled to [0, 1] first. A k-d tree keeps this fast for 10,000 trials
+    (a Delaunay triangulation's point location took seconds there).
+    """
+    from scipy.spatial import cKDTree
+
+    lo, span = xy.min(axis=0), np.ptp(xy, axis=0)
+    span[span == 0] = 1.0
+    mx, my = np.meshgrid(gx, gy)
+    grid = (np.column_stack([mx.ravel(), my.ravel()]) - lo) / span
+    k = min(8, len(z))
+    dist, idx = cKDTree((xy - lo) / span).query(grid, k=k)
+    dist, idx = dist.reshape(len(grid), k), idx.reshape(len(grid), k)
+    weight = 1.0 / np.maximum(dist, 1e-9) ** 2
+    return ((weight * z[idx]).sum(axis=1) / weight.sum(axis=1)).reshape(mx.shape)
+
+
 def plot_contour(
     run: RunLike | Sequence[RunLike],
     *,
     params: Sequence[str] | None = None,
     objective: int = 0,
 ) -> Any:
-    """The objective over two numeric parameters, interpolated between the done trials.
+    """The objective over two numeric parameters, interpolated between the done trials
+    (inverse-distance weighting of the nearest trials).
 
     Args:
         run: a run or several (one panel each).
@@ -254,7 +274,6 @@ def plot_contour(
         NotApplicable: fewer than two numeric parameters or fewer than 4 done trials.
     """
     from plotly.subplots import make_subplots
-    from scipy.interpolate import griddata
 
     g = go()
     runs = as_runs(run)
@@ -286,11 +305,7 @@ def plot_contour(
         xy = np.column_stack([np.log10(arr[:, i]) if logs[i] else arr[:, i] for i in (0, 1)])
         gx = np.linspace(xy[:, 0].min(), xy[:, 0].max(), 60)
         gy = np.linspace(xy[:, 1].min(), xy[:, 1].max(), 60)
-        mx, my = np.meshgrid(gx, gy)
-        try:
-            z = griddata(xy, arr[:, 2], (mx, my), method="linear")
-        except Exception:  # degenerate (collinear) points: nearest values instead
-            z = griddata(xy, arr[:, 2], (mx, my), method="nearest")
+        z = _idw(xy, arr[:, 2], gx, gy)
         fig.add_trace(
             g.Contour(
                 x=10**gx if logs[0] else gx,
