@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
+import os
+import subprocess
+import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -45,39 +47,36 @@ def test_refuses_a_port_in_use(single_run: Path) -> None:
             Dashboard(single_run, port=port)
 
 
-def _slow(config: dict) -> float:
+SEARCH = """
+import time, sys
+import hyperhive as hh
+
+def slow(config):
     time.sleep(0.4)
     return config["x"] ** 2
 
+space = hh.Space({"x": hh.Float(-1.0, 1.0), "y": hh.Float(0.0, 1.0)})
+hh.search(slow, space, max_evals=int(sys.argv[2]), workers=2, executor="thread", seed=0,
+          run_dir=sys.argv[1], optimizer="random")
+"""
+
 
 def test_a_finished_trial_shows_within_two_seconds(browser, tmp_path: Path) -> None:
+    """The search runs in its own process, as it would beside `hyperhive dashboard`."""
     run_dir = tmp_path / "live"
-    space = hh.Space({"x": hh.Float(-1.0, 1.0), "y": hh.Float(0.0, 1.0)})
+    script = tmp_path / "search.py"
+    script.write_text(SEARCH)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     # Start the run (two trials) so the dashboard has something to open, then continue it.
-    hh.search(_slow, space, max_evals=2, seed=0, run_dir=run_dir, optimizer="random")
-    outcome: dict = {}
-
-    def search() -> None:
-        outcome["result"] = hh.search(
-            _slow,
-            space,
-            max_evals=14,
-            workers=2,
-            executor="thread",
-            seed=0,
-            run_dir=run_dir,
-            optimizer="random",
-        )
-
-    with Dashboard(run_dir, port=0, refresh=0.2) as board:
+    subprocess.run([sys.executable, script, run_dir, "2"], check=True, env=env, timeout=120)
+    with Dashboard(run_dir, port=0) as board:
         page, log = open_page(browser, block_network=False)
         page.goto(board.url)
         page.wait_for_selector("tr[data-trial='1']", timeout=20_000)
         seen: dict[int, float] = {}
-        worker = threading.Thread(target=search)
-        worker.start()
-        deadline = time.time() + 60
-        while (worker.is_alive() or len(seen) < 14) and time.time() < deadline:
+        search = subprocess.Popen([sys.executable, script, run_dir, "14"], env=env)
+        deadline = time.time() + 120
+        while (search.poll() is None or len(seen) < 14) and time.time() < deadline:
             ids = page.evaluate(
                 "Array.from(document.querySelectorAll('tr[data-trial]'), r => +r.dataset.trial)"
             )
@@ -85,15 +84,15 @@ def test_a_finished_trial_shows_within_two_seconds(browser, tmp_path: Path) -> N
             for tid in ids:
                 seen.setdefault(tid, now)
             page.wait_for_timeout(50)
-        worker.join()
+        assert search.wait(timeout=60) == 0
         drawn = page.evaluate(
             "document.querySelectorAll('#plot-trajectory .scatterlayer path.point').length"
         )
         page.close()
-    result = outcome["result"]
+    result = hh.load(run_dir)
     assert result.n_counted == 14
     late = {
-        t.id: round(seen[t.id] - t.finished, 2)
+        t.id: round(seen[t.id] - t.finished, 2) if t.id in seen else None
         for t in result.records
         if t.id >= 2 and (t.id not in seen or seen[t.id] - t.finished > 2.0)
     }

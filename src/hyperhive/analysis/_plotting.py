@@ -89,8 +89,8 @@ def objective_name(result: Result, objective: int) -> str:
 
 def start_time(result: Result) -> float:
     """The earliest time recorded in the run (0 when none)."""
-    times = [t.submitted or t.started for t in result.records if (t.submitted or t.started)]
-    return float(min(times)) if times else 0.0  # type: ignore[type-var]
+    times = [x for t in result.records for x in (t.submitted, t.started) if x is not None]
+    return float(min(times)) if times else 0.0
 
 
 def finished_order(trials: Sequence[Trial]) -> list[Trial]:

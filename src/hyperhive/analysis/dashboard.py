@@ -2,10 +2,11 @@
 
 One background thread reads the journal incrementally (only events committed since
 its last read, through a read-only connection) every ``refresh`` seconds and
-rebuilds the page's data when something changed; the page asks for it every half
-second, so a finished trial shows within about a second. The figures that cost
-more (importance, parallel coordinates, slices, contour, hypervolume) are rebuilt
-at most every ``slow_every`` seconds. The server answers GET requests only and binds
+rebuilds the tables and the quick figures when something changed; the page asks for
+them every half second, so a finished trial shows within about a second. The figures
+that cost more (importance, parallel coordinates, slices, contour, hypervolume) are
+rebuilt every ``slow_every`` seconds by a second thread with its own reader, so they
+never hold up the quick ones. The server answers GET requests only and binds
 to 127.0.0.1 unless told otherwise.
 """
 
@@ -132,31 +133,36 @@ class Dashboard:
         if not refresh > 0:
             raise ValueError(f"refresh must be positive, got {refresh!r}")
         self._reader: RunReader | None = None
+        self._slow_reader: RunReader | None = None  # its own copy: no sharing across threads
         self._static: Result | None = None
         if isinstance(run, Result):
             self._static = run
             label = run.run_dir.name if run.run_dir is not None else "result"
         else:
             self._reader = RunReader(run)
+            self._slow_reader = RunReader(run)
             label = self._reader.label
         self.label = label
         self.refresh = float(refresh)
         self.slow_every = float(slow_every)
         self._lock = threading.Lock()
-        self._state: dict[str, Any] = {"version": 0, "figures": None}
+        self._version = 0
         self._body = b"{}"
+        self._quick: dict[str, Any] | None = None  # tables and quick figures, built together
         self._slow: dict[str, dict[str, Any]] = {}
-        self._slow_at = -float("inf")
+        self._wanted: list[tuple[str, str, Any]] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._server = ThreadingHTTPServer((host, int(port)), self._handler())
         self._server.daemon_threads = True
         self._update()
+        self._update_slow()
 
     @property
     def url(self) -> str:
         """The page's address."""
         host, port = self._server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else str(host)
         shown = f"[{host}]" if ":" in str(host) else str(host)
         return f"http://{shown}:{port}/"
 
@@ -171,7 +177,7 @@ class Dashboard:
     def _figure(self, result: Result, key: str, heading: str, fn: Any) -> dict[str, Any]:
         entry: dict[str, Any] = {"key": key, "heading": heading, "figure": None, "note": ""}
         try:
-            entry["figure"] = json.loads(fn(result).to_json())
+            entry["figure"] = fn(result).to_json()  # kept as JSON text
         except NotApplicable as exc:
             entry["note"] = str(exc)
         except Exception as exc:  # a display: one broken figure must not stop the rest
@@ -179,55 +185,88 @@ class Dashboard:
             entry["note"] = f"error: {exc}"
         return entry
 
-    def _update(self) -> None:
-        """Read new events (if any) and rebuild the page's data.
+    def _wanted_for(self, result: Result) -> list[tuple[str, str, Any]]:
+        multi = len(result.directions) > 1
+        return [f for f in FIGURES if f[0] not in _MULTI_ONLY or multi]
 
-        The quick figures and tables are published first; the costlier ones follow
-        when they are due, so a finished trial is never held up by them.
-        """
+    def _update(self) -> None:
+        """Read new events (if any); rebuild the tables and the quick figures."""
         if self._reader is not None:
             changed = self._reader.refresh()
-            if not changed and self._state["figures"] is not None:
+            if not changed and self._quick is not None:
                 return
-        result = self._result()
-        multi = len(result.directions) > 1
-        wanted = [f for f in FIGURES if f[0] not in _MULTI_ONLY or multi]
-        quick = {key: self._figure(result, key, h, fn) for key, h, fn in wanted if key not in _SLOW}
-        self._publish(result, wanted, quick)
-        if time.monotonic() - self._slow_at >= self.slow_every:
-            for key, heading, fn in wanted:
-                if key in _SLOW:
-                    self._slow[key] = self._figure(result, key, heading, fn)
-            self._slow_at = time.monotonic()
-            self._publish(result, wanted, quick)
-
-    def _publish(self, result: Result, wanted: list[Any], quick: dict[str, dict[str, Any]]) -> None:
-        figures = [quick.get(key) or self._slow.get(key) for key, _, _ in wanted]
+            result = self._reader.result()
+        else:
+            if self._quick is not None:
+                return
+            result = self._result()
+        wanted = self._wanted_for(result)
         rows = summary_rows([(self.label, result)])
-        summary = (
-            "<table><tbody>"
+        quick = {
+            "trials": len(result),
+            "summary": "<table><tbody>"
             + "".join(
                 f"<tr><th>{html.escape(k)}</th><td>{html.escape(v[0])}</td></tr>" for k, v in rows
             )
-            + "</tbody></table>"
-        )
-        state = {
-            "version": self._state["version"] + 1,
-            "trials": len(result),
-            "updated": time.time(),
-            "summary": summary,
+            + "</tbody></table>",
             "recent": _recent_html(result),
             "top": top_trials_html([(self.label, result)]),
-            "figures": [f for f in figures if f is not None],
+            "figures": {
+                key: self._figure(result, key, heading, fn)
+                for key, heading, fn in wanted
+                if key not in _SLOW
+            },
         }
-        body = json.dumps(state, separators=(",", ":")).encode()
         with self._lock:
-            self._state, self._body = state, body
+            self._wanted, self._quick = wanted, quick
+            self._publish()
 
-    def _loop(self) -> None:
-        while not self._stop.wait(self.refresh):
+    def _update_slow(self) -> None:
+        """Rebuild the costlier figures (from the second reader, in their own thread)."""
+        if self._slow_reader is not None:
+            self._slow_reader.refresh()
+            result = self._slow_reader.result()
+        else:
+            result = self._result()
+        slow = {
+            key: self._figure(result, key, heading, fn)
+            for key, heading, fn in self._wanted_for(result)
+            if key in _SLOW
+        }
+        with self._lock:
+            self._slow = slow
+            self._publish()
+
+    def _publish(self) -> None:
+        """Assemble the JSON state from the latest pieces (called with the lock held)."""
+        if self._quick is None:
+            return
+        quick = self._quick
+        figures = [quick["figures"].get(key) or self._slow.get(key) for key, _, _ in self._wanted]
+        self._version += 1
+        head = {
+            "version": self._version,
+            "trials": quick["trials"],
+            "updated": time.time(),
+            "summary": quick["summary"],
+            "recent": quick["recent"],
+            "top": quick["top"],
+        }
+        # The figures are JSON text already: splice them in rather than parse and re-encode.
+        parts = [
+            json.dumps({k: v for k, v in f.items() if k != "figure"})[:-1]
+            + ',"figure":'
+            + (f["figure"] or "null")
+            + "}"
+            for f in figures
+            if f is not None
+        ]
+        self._body = (json.dumps(head)[:-1] + ',"figures":[' + ",".join(parts) + "]}").encode()
+
+    def _loop(self, update: Any, every: float) -> None:
+        while not self._stop.wait(every):
             try:
-                self._update()
+                update()
             except Exception:  # keep serving the last good state; the journal may be busy
                 logger.exception("dashboard refresh failed")
 
@@ -259,7 +298,7 @@ class Dashboard:
                     query = urllib.parse.parse_qs(url.query)
                     since = query.get("since", ["-1"])[0]
                     with dashboard._lock:
-                        version, body = dashboard._state["version"], dashboard._body
+                        version, body = dashboard._version, dashboard._body
                     if since == str(version):
                         body = json.dumps({"version": version}).encode()
                     self._send(200, body, "application/json")
@@ -276,7 +315,12 @@ class Dashboard:
 
     def start(self) -> Dashboard:
         """Serve and refresh in background threads; returns self."""
-        for target in (self._server.serve_forever, self._loop):
+        targets = (
+            self._server.serve_forever,
+            lambda: self._loop(self._update, self.refresh),
+            lambda: self._loop(self._update_slow, self.slow_every),
+        )
+        for target in targets:
             thread = threading.Thread(target=target, name="hyperhive-dashboard", daemon=True)
             thread.start()
             self._threads.append(thread)
@@ -290,8 +334,9 @@ class Dashboard:
         self._server.server_close()
         for thread in self._threads:
             thread.join(timeout=10)
-        if self._reader is not None:
-            self._reader.close()
+        for reader in (self._reader, self._slow_reader):
+            if reader is not None:
+                reader.close()
 
     def __enter__(self) -> Dashboard:
         return self.start()

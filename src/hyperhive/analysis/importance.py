@@ -73,7 +73,7 @@ def encode_trials(
     with np.errstate(divide="ignore", invalid="ignore"):  # inactive values become NaN
         unit = space.to_unit([t.config for t in trials]) if trials else np.empty((0, len(space)))
     X = np.asarray(unit, dtype=float).reshape(len(trials), len(space))[:, keep]
-    y = np.array([t.values[objective] for t in trials], dtype=float)  # type: ignore[index]
+    y = np.array([(t.values or ())[objective] for t in trials], dtype=np.float64)
     lower = np.zeros(len(keep))
     upper = np.ones(len(keep))
     for col, i in enumerate(keep):

@@ -28,7 +28,7 @@ def _report_value(value: Any, objective: int) -> float:
     if isinstance(value, list | tuple):
         value = value[objective] if objective < len(value) else None
     try:
-        return float(value)  # type: ignore[arg-type]
+        return float(value)
     except (TypeError, ValueError):
         return float("nan")
 
@@ -122,10 +122,10 @@ def _losses(result: Any, objectives: Sequence[int]) -> tuple[list[Any], np.ndarr
     trials = [
         t
         for t in finished_order(result.done)
-        if t.feasible and all(np.isfinite(t.values[i]) for i in objectives)
+        if t.feasible and all(np.isfinite((t.values or ())[i]) for i in objectives)
     ]
     sign = np.array([1.0 if result.directions[i] == "minimize" else -1.0 for i in objectives])
-    values = np.array([[t.values[i] for i in objectives] for t in trials], dtype=float)
+    values = np.array([[(t.values or ())[i] for i in objectives] for t in trials], np.float64)
     return trials, (values * sign if len(trials) else np.empty((0, len(objectives))))
 
 

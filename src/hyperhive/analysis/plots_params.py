@@ -251,7 +251,7 @@ def _idw(xy: np.ndarray, z: np.ndarray, gx: np.ndarray, gy: np.ndarray) -> np.nd
     grid = (np.column_stack([mx.ravel(), my.ravel()]) - lo) / span
     k = min(8, len(z))
     dist, idx = cKDTree((xy - lo) / span).query(grid, k=k)
-    dist, idx = dist.reshape(len(grid), k), idx.reshape(len(grid), k)
+    dist, idx = np.reshape(dist, (len(grid), k)), np.reshape(idx, (len(grid), k))
     weight = 1.0 / np.maximum(dist, 1e-9) ** 2
     return ((weight * z[idx]).sum(axis=1) / weight.sum(axis=1)).reshape(mx.shape)
 

@@ -69,9 +69,9 @@ def _fmt(value: Any) -> str:
 
 
 def _span(result: Result) -> float:
-    starts = [t.submitted or t.started for t in result.records if (t.submitted or t.started)]
-    ends = [t.finished for t in result.records if t.finished]
-    return float(max(ends) - min(starts)) if starts and ends else 0.0  # type: ignore[type-var]
+    starts = [x for t in result.records for x in (t.submitted, t.started) if x is not None]
+    ends = [t.finished for t in result.records if t.finished is not None]
+    return float(max(ends) - min(starts)) if starts and ends else 0.0
 
 
 def summary_rows(runs: Sequence[tuple[str, Result]]) -> list[tuple[str, list[str]]]:

@@ -154,7 +154,7 @@ def as_runs(run: RunLike | Sequence[RunLike]) -> list[tuple[str, Result]]:
     Raises:
         ValueError: an empty sequence.
     """
-    runs = list(run) if isinstance(run, list | tuple) else [run]
+    runs: list[RunLike] = list(run) if isinstance(run, list | tuple) else [run]  # type: ignore[list-item]
     if not runs:
         raise ValueError("run must name at least one run, got an empty sequence")
     out: list[tuple[str, Result]] = []
