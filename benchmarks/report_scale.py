@@ -8,10 +8,11 @@
    (tables and quick figures) and of a rebuild of the costly figures (their own
    thread), and the size of its JSON state.
 3. Throughput of a real search (instant objective, 8 process workers, SQLite run
-   directory) with no reader, and with a reader process that polls the dashboard
-   every 200 ms and builds reports back to back; repeated ``--reps`` times,
-   interleaved, medians. On a 2-core machine the reader also takes CPU from the
-   search, so the difference bounds the cost of reading from above.
+   directory, resumed after 16 trials so that the reader is ready) with no reader,
+   and with a reader process that polls the dashboard every 200 ms and builds
+   reports back to back; repeated ``--reps`` times, interleaved, medians. On a
+   2-core machine the reader also takes CPU from the search, so the difference
+   bounds the cost of reading from above.
 
     python benchmarks/report_scale.py [--sizes 1000,10000] [--reps 3] [--trials 1000]
 """
@@ -73,9 +74,11 @@ def child_dashboard(run_dir: str) -> None:
 
 
 def child_search(run_dir: str, trials: int) -> None:
+    """Search (or resume) ``run_dir`` up to ``trials`` counted trials; rate of the new ones."""
     import hyperhive as hh
 
     space = hh.Space({f"x{i}": hh.Float(0.0, 1.0) for i in range(common.DIM)})
+    before = len(hh.load(run_dir)) if (Path(run_dir) / "run.json").is_file() else 0
     t = time.perf_counter()
     result = hh.search(
         common.instant,
@@ -88,22 +91,23 @@ def child_search(run_dir: str, trials: int) -> None:
         run_dir=run_dir,
     )
     wall = time.perf_counter() - t
-    errors = sum(1 for r in result.records if r.status.value != "done")
-    common.emit({"wall_s": wall, "rate": trials / wall, "counted": result.n_counted, "bad": errors})
+    bad = sum(1 for r in result.records if r.status.value != "done")
+    new = result.n_counted - before
+    common.emit({"wall_s": wall, "rate": new / wall, "counted": result.n_counted, "bad": bad})
 
 
 def child_reader(run_dir: str, stop_file: str) -> None:
-    """Poll a dashboard every 200 ms and build reports until ``stop_file`` exists."""
+    """Poll a dashboard every 200 ms and build reports until ``stop_file`` exists.
+
+    Writes ``<stop_file>.ready`` once the dashboard is up and a first report is built.
+    """
     from hyperhive.analysis import build_report
     from hyperhive.analysis.dashboard import Dashboard
 
-    while (
-        not (Path(run_dir) / "run.json").is_file()
-        or not (Path(run_dir) / "journal.sqlite").is_file()
-    ):
-        time.sleep(0.01)
     polls = reports = 0
     with Dashboard(run_dir, port=0, refresh=0.2) as board:
+        build_report(run_dir)
+        Path(stop_file + ".ready").touch()
         last = 0.0
         while not os.path.exists(stop_file):
             if time.monotonic() - last >= 0.2:
@@ -121,6 +125,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000")
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--trials", type=int, default=1000, help="trials of the live search")
+    parser.add_argument("--skip-sizes", action="store_true", help="only the throughput part")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -137,7 +142,7 @@ def main() -> None:
     raw: dict = {"machine": info, "report": {}, "throughput": []}
     with tempfile.TemporaryDirectory(prefix="hh-report-scale-") as tmp:
         rows = []
-        for n in [int(s) for s in args.sizes.split(",")]:
+        for n in [] if args.skip_sizes else [int(s) for s in args.sizes.split(",")]:
             run = Path(tmp) / f"run{n}"
             make_run(run, n)
             reps = [
@@ -184,6 +189,9 @@ def main() -> None:
                 stop = Path(tmp) / f"stop-{rep}"
                 stop.unlink(missing_ok=True)
                 reader = None
+                # The run exists first (a few trials), so the reader is up before the search
+                # resumes; only the trials after that are timed.
+                common.run_child([me, "--child", "search", str(run), "16"])
                 if name != "no reader":
                     reader = subprocess.Popen(
                         [sys.executable, me, "--child", "reader", str(run), str(stop)],
@@ -191,7 +199,10 @@ def main() -> None:
                         text=True,
                         env=common.child_env(),
                     )
-                    time.sleep(3.0)  # let it import and wait for the run
+                    ready = Path(str(stop) + ".ready")
+                    deadline = time.monotonic() + 600
+                    while not ready.exists() and time.monotonic() < deadline:
+                        time.sleep(0.1)
                 res = common.run_child([me, "--child", "search", str(run), str(args.trials)])
                 if reader is not None:
                     stop.touch()

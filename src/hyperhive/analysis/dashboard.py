@@ -3,7 +3,7 @@
 One background thread reads the journal incrementally (only events committed since
 its last read, through a read-only connection) every ``refresh`` seconds and
 rebuilds the tables and the quick figures when something changed; the page asks for
-them every half second, so a finished trial shows within about a second. The figures
+them every quarter second, so a finished trial shows within about a second. The figures
 that cost more (importance, parallel coordinates, slices, contour, hypervolume) are
 rebuilt every ``slow_every`` seconds by a second thread with its own reader, so they
 never hold up the quick ones. The server answers GET requests only and binds
@@ -59,24 +59,31 @@ function figure(key, heading){{
   }}
   return div;
 }}
+const drawn = {{}};
+function draw(state){{
+  for (const f of state.figures) {{
+    const div = figure(f.key, f.heading);
+    div.parentNode.querySelector('.note').textContent = f.note ? 'Not drawn: ' + f.note : '';
+    const text = f.figure ? JSON.stringify(f.figure) : '';
+    if (f.figure && drawn[f.key] !== text) {{
+      drawn[f.key] = text;
+      Plotly.react(div, f.figure.data, f.figure.layout, {{responsive: true, displaylogo: false}});
+    }}
+  }}
+}}
 function show(state){{
   version = state.version;
   document.getElementById('summary-table').innerHTML = state.summary;
   document.getElementById('recent-table').innerHTML = state.recent;
   document.getElementById('top-table').innerHTML = state.top;
-  for (const f of state.figures) {{
-    const div = figure(f.key, f.heading);
-    div.parentNode.querySelector('.note').textContent = f.note ? 'Not drawn: ' + f.note : '';
-    if (f.figure) Plotly.react(div, f.figure.data, f.figure.layout,
-      {{responsive: true, displaylogo: false}});
-  }}
   document.getElementById('live').textContent = 'live: ' + state.trials +
     ' trial(s), updated ' + new Date(state.updated * 1000).toLocaleTimeString();
+  return new Promise(done => setTimeout(() => {{ draw(state); done(); }}, 0));
 }}
 async function poll(){{
   try {{
     const r = await fetch('api/state?since=' + version, {{cache: 'no-store'}});
-    if (r.ok) {{ const s = await r.json(); if (s.figures) show(s); }}
+    if (r.ok) {{ const s = await r.json(); if (s.figures) await show(s); }}
   }} catch (e) {{
     document.getElementById('live').textContent = 'disconnected, retrying...';
   }}
@@ -126,7 +133,7 @@ class Dashboard:
         *,
         host: str = "127.0.0.1",
         port: int = 8080,
-        refresh: float = 0.5,
+        refresh: float = 0.25,
         slow_every: float = 10.0,
     ) -> None:
         go()
@@ -202,7 +209,7 @@ class Dashboard:
             result = self._result()
         wanted = self._wanted_for(result)
         rows = summary_rows([(self.label, result)])
-        quick = {
+        quick: dict[str, Any] = {
             "trials": len(result),
             "summary": "<table><tbody>"
             + "".join(
@@ -211,14 +218,18 @@ class Dashboard:
             + "</tbody></table>",
             "recent": _recent_html(result),
             "top": top_trials_html([(self.label, result)]),
-            "figures": {
-                key: self._figure(result, key, heading, fn)
-                for key, heading, fn in wanted
-                if key not in _SLOW
-            },
+            "figures": self._quick["figures"] if self._quick is not None else {},
+        }
+        with self._lock:  # the tables first: a finished trial shows at once
+            self._wanted, self._quick = wanted, quick
+            self._publish()
+        figures = {
+            key: self._figure(result, key, heading, fn)
+            for key, heading, fn in wanted
+            if key not in _SLOW
         }
         with self._lock:
-            self._wanted, self._quick = wanted, quick
+            self._quick = {**quick, "figures": figures}
             self._publish()
 
     def _update_slow(self) -> None:
@@ -311,7 +322,7 @@ class Dashboard:
 
     def page(self) -> str:
         """The HTML page (its script polls ``api/state``)."""
-        return _PAGE.format(label=html.escape(self.label), css=CSS, poll_ms=500)
+        return _PAGE.format(label=html.escape(self.label), css=CSS, poll_ms=250)
 
     def start(self) -> Dashboard:
         """Serve and refresh in background threads; returns self."""
@@ -346,7 +357,7 @@ class Dashboard:
 
 
 def serve_dashboard(
-    run: RunLike, host: str = "127.0.0.1", port: int = 8080, *, refresh: float = 0.5
+    run: RunLike, host: str = "127.0.0.1", port: int = 8080, *, refresh: float = 0.25
 ) -> None:
     """Serve the live dashboard of ``run`` until interrupted (Ctrl-C).
 

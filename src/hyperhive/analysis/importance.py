@@ -40,7 +40,7 @@ __all__ = ["encode_trials", "importance"]
 
 METHODS = ("fanova", "permutation")
 #: Trials the forest is fitted on at most (a seeded sample beyond this).
-MAX_TRIALS = 2000
+MAX_TRIALS = 1000
 _NUMERIC_SLOT = 0.1
 
 

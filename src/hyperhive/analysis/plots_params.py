@@ -190,8 +190,11 @@ def plot_slice(
         keep = decimate(len(vals), _best_first(vals, result.directions[objective])[:200])
         trials, vals = [trials[i] for i in keep], vals[keep]
         for k, name in enumerate(names):
-            xs = [t.config.get(name) for t in trials]
-            mask = [x is not None for x in xs]
+            raw = [t.config.get(name) for t in trials]
+            mask = np.array([x is not None for x in raw], dtype=bool)
+            xs = np.array(raw, dtype=object)[mask]
+            if xs.size and all(isinstance(x, int | float) for x in xs):
+                xs = xs.astype(float)  # numbers as an array: fast for plotly
             marker: dict[str, Any] = {"size": 5, "opacity": 0.6}
             if many:
                 marker["color"] = color
@@ -200,7 +203,7 @@ def plot_slice(
                 marker["colorbar"] = {"title": "trial #"} if k == 0 else None
             fig.add_trace(
                 g.Scatter(
-                    x=[x for x, m in zip(xs, mask, strict=True) if m],
+                    x=xs,
                     y=vals[mask],
                     mode="markers",
                     marker=marker,

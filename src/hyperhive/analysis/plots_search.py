@@ -155,12 +155,12 @@ def plot_utilization(run: RunLike | Sequence[RunLike]) -> Any:
         fig.add_trace(
             g.Bar(
                 orientation="h",
-                y=[m[0] for m in bars],
-                base=[m[1] - t0 for m in bars],
-                x=[max(m[2] - m[1], 1e-3) for m in bars],
+                y=np.array([m[0] for m in bars], dtype=object),
+                base=np.array([m[1] - t0 for m in bars]),
+                x=np.array([max(m[2] - m[1], 1e-3) for m in bars]),
                 name=status,
                 marker={"color": STATUS_COLORS[status]},
-                customdata=[[m[4], m[5]] for m in bars],
+                customdata=np.array([[m[4], m[5]] for m in bars]),
                 hovertemplate="trial %{customdata[0]} (%{customdata[1]} trial(s))"
                 "<br>start %{base:.2f} s<br>%{x:.2f} s<extra>" + status + "</extra>",
             )

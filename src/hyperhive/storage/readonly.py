@@ -133,17 +133,24 @@ class SQLiteReader(Store):
             rows = self._query(
                 "SELECT seq, data FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (last, _CHUNK)
             )
-            for seq, data in rows:
+            try:  # one decode for the whole chunk (several times faster than one per row)
+                decoded = loads("[" + ",".join(data for _, data in rows) + "]")
+            except (ValueError, TypeError):
+                decoded = None  # an unreadable record in this chunk: decode one by one
+            for i, (seq, data) in enumerate(rows):
                 last = seq
-                try:
-                    event = loads(data)
-                except (ValueError, TypeError) as exc:
-                    warnings.warn(
-                        f"{self._path}: skipping unreadable event #{seq} ({exc})",
-                        StoreWarning,
-                        stacklevel=2,
-                    )
-                    continue
+                if decoded is not None and len(decoded) == len(rows):
+                    event = decoded[i]
+                else:
+                    try:
+                        event = loads(data)
+                    except (ValueError, TypeError) as exc:
+                        warnings.warn(
+                            f"{self._path}: skipping unreadable event #{seq} ({exc})",
+                            StoreWarning,
+                            stacklevel=2,
+                        )
+                        continue
                 if isinstance(event, dict) and isinstance(event.get("kind"), str):
                     yield seq, event
             if len(rows) < _CHUNK:
