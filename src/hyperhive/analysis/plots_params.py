@@ -219,7 +219,13 @@ def plot_slice(
             if getattr(param, "log", False):
                 fig.update_xaxes(type="log", row=k // cols + 1, col=k % cols + 1)
             elif result.space.kinds[result.space.names.index(name)] in _FINITE_KINDS:
-                fig.update_xaxes(type="category", row=k // cols + 1, col=k % cols + 1)
+                fig.update_xaxes(  # in the space's order (ordinal values stay sorted)
+                    type="category",
+                    categoryorder="array",
+                    categoryarray=list(param.domain),
+                    row=k // cols + 1,
+                    col=k % cols + 1,
+                )
     if not drawn:
         raise NotApplicable("no done trial to plot")
     fig.update_layout(
