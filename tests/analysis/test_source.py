@@ -77,3 +77,18 @@ def test_comparison_labels_are_unique(single_run: Path) -> None:
     assert [label for label, _ in runs] == ["single", "single (2)"]
     with pytest.raises(ValueError, match="at least one run"):
         as_runs([])
+
+
+def test_a_run_in_redis_by_url() -> None:
+    from hyperhive.testing.redis_server import redis_server_or_skip
+
+    server = redis_server_or_skip()
+    try:
+        url = f"{server.url}?run=analysed"
+        space = hh.Space({"x": hh.Float(0, 1)})
+        hh.worker(lambda c: c["x"], space, store=url, max_evals=6, seed=0, optimizer="random")
+        result = load_run(url)
+        assert len(result) == 6 and result.space == space and result.run_dir is None
+        assert as_runs(url)[0][0] == url
+    finally:
+        server.stop()

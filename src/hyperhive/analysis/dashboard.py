@@ -290,12 +290,15 @@ class Dashboard:
                 logger.debug("%s - %s", self.address_string(), format % args)
 
             def _send(self, code: int, body: bytes, ctype: str) -> None:
-                self.send_response(code)
-                self.send_header("Content-Type", ctype)
-                self.send_header("Content-Length", str(len(body)))
-                self.send_header("Cache-Control", "no-store")
-                self.end_headers()
-                self.wfile.write(body)
+                try:
+                    self.send_response(code)
+                    self.send_header("Content-Type", ctype)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Cache-Control", "no-store")
+                    self.end_headers()
+                    self.wfile.write(body)
+                except (BrokenPipeError, ConnectionResetError):  # the client went away
+                    logger.debug("client %s left before the answer", self.address_string())
 
             def do_GET(self) -> None:  # noqa: N802 - the http.server hook
                 url = urllib.parse.urlsplit(self.path)
