@@ -67,8 +67,10 @@ def test_a_finished_trial_shows_within_two_seconds(browser, tmp_path: Path) -> N
     script = tmp_path / "search.py"
     script.write_text(SEARCH)
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
-    # Start the run (two trials) so the dashboard has something to open, then continue it.
-    subprocess.run([sys.executable, script, run_dir, "2"], check=True, env=env, timeout=120)
+    # Start the run (two trials, here) so the dashboard has something to open, then
+    # continue it in another process.
+    space = hh.Space({"x": hh.Float(-1.0, 1.0), "y": hh.Float(0.0, 1.0)})
+    hh.search(lambda c: c["x"] ** 2, space, max_evals=2, seed=0, run_dir=run_dir)
     with Dashboard(run_dir, port=0) as board:
         page, log = open_page(browser, block_network=False)
         page.goto(board.url)
