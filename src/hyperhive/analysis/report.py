@@ -10,6 +10,7 @@ import datetime as _dt
 import html
 import json
 import os
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,9 @@ def summary_rows(runs: Sequence[tuple[str, Result]]) -> list[tuple[str, list[str
         ("trials", [str(len(r)) for _, r in runs]),
         ("counted", [str(r.n_counted) for _, r in runs]),
     ]
+    tallies = [Counter(t.status for t in r.records) for _, r in runs]
     for status in TrialStatus:
-        counts = [r.count(status) for _, r in runs]
+        counts = [tally[status] for tally in tallies]
         if any(counts):
             rows.append((status.value, [str(c) for c in counts]))
     rows.append(("objectives", [", ".join(r.directions) for _, r in runs]))
