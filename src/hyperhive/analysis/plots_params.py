@@ -222,7 +222,7 @@ def plot_slice(
                 fig.update_xaxes(  # in the space's order (ordinal values stay sorted)
                     type="category",
                     categoryorder="array",
-                    categoryarray=list(param.domain),
+                    categoryarray=list(getattr(param, "domain", ())),
                     row=k // cols + 1,
                     col=k % cols + 1,
                 )
