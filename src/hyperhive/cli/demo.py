@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import time
+from pathlib import Path
 from typing import Any
 
 import hyperhive as hh
@@ -93,3 +94,14 @@ def objective(config: dict[str, Any]) -> dict[str, Any]:
         "std": float(np.std(scores)),
         "fit_seconds": round(time.perf_counter() - start, 3),
     }
+
+
+def write_report(result: Any) -> Path | None:
+    """Write the HTML report of a demo run to ``<run_dir>/report.html`` (None in memory).
+
+    Raises:
+        ImportError: plotly (the ``report`` extra) is missing.
+    """
+    if result.run_dir is None:
+        return None
+    return Path(result.report(Path(result.run_dir) / "report.html"))

@@ -257,12 +257,17 @@ def _search_and_exit(
     fresh: Path | None,
     title: str,
     peer: bool = False,
+    after: Any = None,
 ) -> NoReturn:
-    """Run the search (progress shown by default on a terminal), report, exit with its code."""
+    """Run the search (progress shown by default on a terminal), report, call ``after`` with
+    the result, exit with its code."""
     kwargs["progress"] = sys.stderr.isatty() if progress is None else progress
     start = time.monotonic()
     result = _search(objective, space, kwargs, fresh, peer=peer)
-    raise typer.Exit(_report(result, time.monotonic() - start, title))
+    code = _report(result, time.monotonic() - start, title)
+    if after is not None:
+        after(result)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -561,6 +566,7 @@ def demo(
         progress,
         fresh,
         f"demo ended: {problem.METRIC}",
+        after=view.demo_report,
     )
 
 
@@ -599,6 +605,9 @@ def _write_atomic(path: Path, text: str) -> None:
 from hyperhive.cli.ensemble import ensemble as _ensemble  # noqa: E402 - beside its registration
 
 app.command("ensemble")(_ensemble)
+from hyperhive.cli import view  # noqa: E402 - its commands use the helpers above
+
+view.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -10,6 +10,7 @@ from hyperhive.storage.base import CAPABILITIES, Store, StoreWarning
 from hyperhive.storage.claims import ClaimStore, LocalClaims, claims_for
 from hyperhive.storage.frame import trials_frame
 from hyperhive.storage.memory import MemoryStore
+from hyperhive.storage.readonly import ReadOnlyStoreError, SQLiteReader, open_reader
 from hyperhive.storage.rundir import RunDir, environment_versions
 from hyperhive.storage.sqlite import SQLiteStore
 
@@ -18,7 +19,9 @@ __all__ = [
     "ClaimStore",
     "LocalClaims",
     "MemoryStore",
+    "ReadOnlyStoreError",
     "RunDir",
+    "SQLiteReader",
     "SQLiteStore",
     "Store",
     "StoreWarning",
@@ -26,6 +29,7 @@ __all__ = [
     "atomic_write_text",
     "claims_for",
     "environment_versions",
+    "open_reader",
     "open_store",
     "trials_frame",
 ]
