@@ -9,7 +9,7 @@ import pytest
 
 import hyperhive as hh
 from hyperhive.analysis import importance
-from hyperhive.analysis.importance import encode_trials
+from hyperhive.analysis.parameter_importance import encode_trials
 
 
 def ten_parameter_space() -> hh.Space:
@@ -86,3 +86,14 @@ def test_bad_arguments(ten_run: hh.Result) -> None:
 def test_flat_objective_gives_zeros() -> None:
     result = hh.search(lambda c: 1.0, hh.Space({"x": hh.Float(0, 1)}), max_evals=5, seed=0)
     assert importance(result).tolist() == [0.0]
+
+
+def test_importance_stays_the_function_after_its_module_is_imported() -> None:
+    # A submodule named like the function would replace it on the package once imported
+    # (as building a report does).
+    import importlib
+
+    import hyperhive.analysis as analysis
+
+    importlib.import_module("hyperhive.analysis.parameter_importance")
+    assert callable(analysis.importance)

@@ -39,7 +39,7 @@ __all__ = [
 
 _WHERE = {
     "NotApplicable": "_plotting",
-    "importance": "importance",
+    "importance": "parameter_importance",
     "load_run": "source",
     "plot_trajectory": "plots_search",
     "plot_utilization": "plots_search",

@@ -125,7 +125,7 @@ _IMPORTANCE: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], pd.Series]] = 
 
 def cached_importance(result: Result, method: str = "fanova", objective: int = 0) -> pd.Series:
     """:func:`~hyperhive.analysis.importance` of ``result``, computed once per result."""
-    from hyperhive.analysis.importance import importance
+    from hyperhive.analysis.parameter_importance import importance
 
     cache = _IMPORTANCE.setdefault(result, {})
     key = (method, objective, len(result.records), len(result.done))
