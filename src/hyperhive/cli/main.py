@@ -319,7 +319,7 @@ def run(
         None, "--max-failures", help="Stop after this many failed or timed-out trials."
     ),
     max_retries: int | None = typer.Option(
-        None, "--max-retries", help="How often a lost trial (dead worker) is re-run."
+        None, "--max-retries", help="How often a trial whose worker died is re-run (then it fails)."
     ),
     warm_start: WarmStart = None,
     progress: Progress = None,
@@ -407,7 +407,7 @@ def worker(
         None, "--max-failures", help="Stop every peer after this many failed or timed-out trials."
     ),
     max_retries: int | None = typer.Option(
-        None, "--max-retries", help="How often a lost trial (dead peer) is re-run."
+        None, "--max-retries", help="How often a trial whose worker died is re-run (then it fails)."
     ),
     peer: str | None = typer.Option(
         None, "--peer", metavar="NAME", help="This peer's name (default host-pid-random)."
