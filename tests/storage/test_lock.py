@@ -89,3 +89,20 @@ def test_a_forked_child_does_not_keep_the_lock(tmp_path):
     finally:
         child.kill()
         child.join(10)
+
+
+def test_a_file_system_without_locks_warns_and_runs(tmp_path, monkeypatch, caplog):
+    import errno
+
+    from hyperhive.storage import lock as lock_module
+
+    def no_locks(fd: int) -> bool:
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(lock_module, "_try_lock", no_locks)
+    lock = DriverLock(tmp_path / "driver.lock")
+    with caplog.at_level("WARNING", logger="hyperhive"):
+        lock.acquire()
+    assert lock.held and "not enforced" in caplog.text
+    assert DriverLock(tmp_path / "driver.lock").holder() == {}
+    lock.release()

@@ -15,12 +15,16 @@ On Linux, ``flock`` over NFS (since kernel 2.6.12) is mapped to a POSIX byte-ran
 lock that the server arbitrates, so two drivers on different nodes of a cluster that
 share the run directory also exclude each other. Forked children (workers started
 with the ``fork`` method) close their copy of the lock's file at once, so a worker
-that outlives a killed driver does not keep the run locked.
+that outlives a killed driver does not keep the run locked. On a file system that
+cannot lock at all (Lustre mounted without ``flock``, some FUSE mounts) the driver logs
+a warning and runs unguarded rather than not at all.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import logging
 import os
 import socket
 import sys
@@ -31,6 +35,15 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["DriverLock", "RunLockedError"]
+
+logger = logging.getLogger("hyperhive")
+
+#: errno values of a file system that cannot lock (e.g. Lustre mounted without ``flock``)
+_UNSUPPORTED = {
+    getattr(errno, name)
+    for name in ("ENOLCK", "EOPNOTSUPP", "ENOTSUP", "ENOSYS", "EINVAL")
+    if hasattr(errno, name)
+}
 
 _held: weakref.WeakSet[DriverLock] = weakref.WeakSet()
 _held_guard = threading.Lock()
@@ -99,7 +112,19 @@ class DriverLock:
             return
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
         try:
-            if not _try_lock(fd):
+            try:
+                locked = _try_lock(fd)
+            except OSError as exc:
+                if exc.errno not in _UNSUPPORTED:
+                    raise
+                logger.warning(
+                    "the file system of %s cannot lock files (%s): one driver per run is "
+                    "not enforced there; do not start a second search on it",
+                    self.path.parent,
+                    exc.strerror or exc,
+                )
+                locked = True
+            if not locked:
                 raise RunLockedError(self.path, self._holder_of(fd))
             now = time.time()
             info = {
@@ -139,7 +164,13 @@ class DriverLock:
             return {}
         fd = os.open(self.path, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
         try:
-            if self._fd is None and _try_lock(fd):
+            try:
+                free = self._fd is None and _try_lock(fd)
+            except OSError as exc:
+                if exc.errno not in _UNSUPPORTED:
+                    raise
+                return {}  # cannot tell: the file system does not lock
+            if free:
                 return {}
             return self._holder_of(fd) or {"host": None, "pid": None}  # held, not yet named
         finally:
