@@ -151,19 +151,20 @@ def _search(
     *,
     peer: bool = False,
 ) -> Any:
-    """Call ``hh.search`` (``hh.worker`` with ``peer``); bad arguments become a one-line
-    error with exit code 2.
+    """Call ``hh.search`` (``hh.worker`` with ``peer``); bad arguments, and a run
+    directory that another driver holds, become a one-line error with exit code 2.
 
     ``fresh`` is a run directory this command created; it is removed again when the
     search refused to start and left it empty.
     """
     import hyperhive as hh
+    from hyperhive.storage.lock import RunLockedError
 
     try:
         if peer:
             return hh.worker(objective, space, **kwargs)
         return hh.search(objective, space, **kwargs)
-    except (ValueError, TypeError, ImportError, FileNotFoundError) as exc:
+    except (ValueError, TypeError, ImportError, FileNotFoundError, RunLockedError) as exc:
         if fresh is not None:
             with contextlib.suppress(OSError):
                 fresh.rmdir()  # only succeeds while empty
@@ -199,6 +200,25 @@ def _with_address(kwargs: dict[str, Any], address: str | None) -> None:
         fail(str(exc))
     except (ValueError, TypeError) as exc:
         fail(f"cannot use executor {name!r} at {address!r}: {exc}")
+
+
+def _refuse_if_driven(run_dir: Path) -> None:
+    """Exit 2 (one line naming the holder) when another driver holds ``run_dir``.
+
+    Only so that nothing else is printed first: ``hh.search`` takes the lock itself and
+    refuses the same way when another driver takes it in between.
+    """
+    from hyperhive.storage import DriverLock, RunDir, RunLockedError
+
+    if not run_dir.is_dir():
+        return
+    lock = DriverLock(run_dir / RunDir.LOCK)
+    try:
+        holder = lock.holder()
+    except OSError:  # unreadable: the search reports what is wrong
+        return
+    if holder:
+        fail(str(RunLockedError(lock.path, holder)))
 
 
 def _report(result: Any, elapsed: float, title: str) -> int:
@@ -304,7 +324,7 @@ def run(
         None, "--max-failures", help="Stop after this many failed or timed-out trials."
     ),
     max_retries: int | None = typer.Option(
-        None, "--max-retries", help="How often a lost trial (dead worker) is re-run."
+        None, "--max-retries", help="How often a trial whose worker died is re-run (then it fails)."
     ),
     warm_start: WarmStart = None,
     progress: Progress = None,
@@ -338,6 +358,7 @@ def run(
     if kwargs.get("run_dir") is None:
         kwargs["run_dir"] = fresh = fresh_run_dir(problem.path.stem)
     rd = Path(kwargs["run_dir"])
+    _refuse_if_driven(rd)
     verb = "resuming" if (rd / "run.json").exists() else "starting"
     err.print(f"{verb} a search of {escape(str(file))} in {escape(relative(rd))}", highlight=False)
     _search_and_exit(
@@ -391,7 +412,7 @@ def worker(
         None, "--max-failures", help="Stop every peer after this many failed or timed-out trials."
     ),
     max_retries: int | None = typer.Option(
-        None, "--max-retries", help="How often a lost trial (dead peer) is re-run."
+        None, "--max-retries", help="How often a trial whose worker died is re-run (then it fails)."
     ),
     peer: str | None = typer.Option(
         None, "--peer", metavar="NAME", help="This peer's name (default host-pid-random)."

@@ -25,7 +25,7 @@ from hyperhive.search.result import Result
 from hyperhive.search.state import RunState
 from hyperhive.search.warm import warm_trials
 from hyperhive.space import as_space
-from hyperhive.storage import Store
+from hyperhive.storage import RunDir, Store
 
 __all__ = ["search"]
 
@@ -73,11 +73,14 @@ def search(
         timeout: wall-time limit in seconds; running trials are then cancelled.
         trial_timeout: per-trial limit in seconds (killed where the executor can).
         max_failures: stop once this many trials failed or timed out.
-        max_retries: how often a lost trial (its worker died) is re-run.
+        max_retries: how often a trial whose worker died is re-run; the next death
+            ends it ``failed`` (counted, and told to the optimizer).
         workers: trials in flight at once.
         executor: ``"auto"`` (serial for 1 worker, processes otherwise), ``"serial"``,
             ``"thread"``, ``"process"``, or an :class:`hyperhive.executors.Executor`.
         run_dir: a folder for a durable, resumable run; None keeps everything in memory.
+            One driver at a time: while this search runs, another ``hh.search`` (or
+            ``hyperhive run``) on the same folder is refused.
         store: where the journal lives instead of ``run_dir``'s SQLite file: a URL
             (``"redis://:password@host:6379/0"``, ``rediss://`` for TLS, ``sqlite:///``)
             or a :class:`hyperhive.storage.Store`; a Redis run is named after
@@ -103,6 +106,10 @@ def search(
 
     Returns:
         A :class:`hyperhive.Result`.
+
+    Raises:
+        hyperhive.storage.RunLockedError: another driver runs a search on ``run_dir``
+            (a ``RuntimeError``; the message names its host and pid).
     """
     began = time.monotonic()  # the timeout counts from here, start-up of workers included
     check_objective(objective)
@@ -122,14 +129,22 @@ def search(
     warm = warm_trials(warm_start, space, directions) if warm_start is not None else []
     exe = get_executor(executor, workers)
     on_progress = progress_hook(progress)
-    state = RunState(
-        space, directions, run_dir, seed, optimizer_settings=opt.settings(), store=store
-    )
-    handler = state.run_dir.attach_log(logger) if state.run_dir is not None else None
+    # one driver per run: the lock is taken before anything in the run directory is
+    # written, so a refused second driver changes nothing
+    folder = RunDir(run_dir) if run_dir is not None else None
+    lock = folder.driver_lock() if folder is not None else None
+    if lock is not None:
+        lock.acquire()
+    handler = None
     try:
+        state = RunState(
+            space, directions, folder, seed, optimizer_settings=opt.settings(), store=store
+        )
+        handler = state.run_dir.attach_log(logger) if state.run_dir is not None else None
         state.load()
         opt.setup(state.space, state.directions, seed=state.seed)
-        loop = Loop(state, opt, exe, CentralCommit(state), options, on_progress, start=began)
+        policy = CentralCommit(state, lock=lock)
+        loop = Loop(state, opt, exe, policy, options, on_progress, start=began)
         loop.begin(initial, warm)
         if loop.told:
             logger.info(
@@ -140,6 +155,8 @@ def search(
         reason = loop.drive(objective)
         logger.info("search ended: %s (%d counted trials)", reason, loop.view.counted)
     finally:
+        if lock is not None:
+            lock.release()  # Loop.drive released it already, unless it raised earlier
         if handler is not None:
             logger.removeHandler(handler)
             handler.close()

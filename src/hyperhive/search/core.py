@@ -20,13 +20,21 @@ Hooks for what comes next:
 - Stoppers that decide on live reports (issue 15) belong in :meth:`Loop.drain`,
   where each report event is built: ask the stopper, and on "stop" call
   ``self.executor.request_stop(trial_id)``; the outcome then arrives as ``stopped``.
-- A crash-loop rule (issue 14: a trial whose worker dies is re-run up to
-  ``max_retries`` times, then ends ``failed`` and counts) belongs in
-  :meth:`Loop.finish`, where the ``end`` event is built from the outcome (a ``lost``
-  outcome at the last attempt becomes ``failed``), with :meth:`Loop.should_retry`,
-  the one decision whether a ``lost`` trial is re-run. The one-driver-per-run lock
-  is taken in :meth:`hyperhive.search.policy.CentralCommit.begin` and released where
-  :meth:`Loop.drive` returns.
+
+Rules that live here:
+
+- Crash loops end: a trial whose worker died (a ``lost`` outcome) is re-run up to
+  ``max_retries`` times; the death after that ends it ``failed`` with the worker's
+  fate as the reason (:meth:`Loop.finish`), so it counts toward ``max_evals`` and
+  ``max_failures`` and the optimizer learns that the configuration fails.
+  :meth:`Loop.deaths` counts the deaths of a configuration along its chain of re-runs;
+  trials lost through no fault of their own (a dead driver, a stopped peer:
+  :meth:`CommitPolicy.always_retry <hyperhive.search.policy.CommitPolicy.always_retry>`)
+  are always re-run and do not count. :meth:`Loop.should_retry` is the one decision
+  whether a ``lost`` trial is re-run.
+- One driver per run: the policy takes the run's lock in ``begin``
+  (:meth:`hyperhive.search.policy.CentralCommit.begin`) and gives it up in ``close``,
+  called where :meth:`Loop.drive` returns.
 """
 
 from __future__ import annotations
@@ -47,6 +55,7 @@ from hyperhive.optimizers import Optimizer
 from hyperhive.search.callbacks import SearchState
 from hyperhive.search.decisions import (
     Pick,
+    crash_reason,
     fill_count,
     finish_order,
     outcome_event,
@@ -164,11 +173,25 @@ class Loop:
             self.queue = deque(p for p in self.queue if p.retry_of != trial_id)
 
     def should_retry(self, t: Trial) -> bool:
-        """Whether a trial that ended is re-run: ``lost`` ones, up to ``max_retries``
-        (the policy may always re-run some, e.g. trials a dead driver left running)."""
+        """Whether a trial that ended is re-run: ``lost`` ones whose configuration's
+        worker died at most ``max_retries`` times (:meth:`deaths`), and those the policy
+        always re-runs (trials a dead driver or a stopped peer left)."""
         if t.status != TrialStatus.LOST or t.id in self.retried:
             return False
-        return t.attempt < self.options.max_retries or self.policy.always_retry(t)
+        return self.policy.always_retry(t) or self.deaths(t) <= self.options.max_retries
+
+    def deaths(self, t: Trial) -> int:
+        """How often a worker died running ``t``'s configuration: the trials of its chain
+        of re-runs (``t`` and the trials it re-runs) that ended ``lost``, except those
+        lost through no fault of their own (:meth:`CommitPolicy.always_retry`)."""
+        n, seen = 0, set()
+        cur: Trial | None = t
+        while cur is not None and cur.id not in seen:
+            seen.add(cur.id)
+            if cur.status == TrialStatus.LOST and not self.policy.always_retry(cur):
+                n += 1
+            cur = None if cur.retry_of is None else self.state.trials.get(cur.retry_of)
+        return n
 
     def account(self, ended: list[Trial], callbacks: bool = True) -> None:
         """Tally, tell the optimizer, run callbacks (not for trials the wind-down ended)."""
@@ -313,11 +336,18 @@ class Loop:
                 return n
 
     def finish(self, trial_id: int, fut: Future[TrialOutcome]) -> int:
-        """Build the ``end`` event of one of this loop's trials from its outcome."""
-        if self.in_flight.pop(trial_id, None) is None:
+        """Build the ``end`` event of one of this loop's trials from its outcome; a
+        ``lost`` outcome (the worker died) after ``max_retries`` re-runs ends it ``failed``."""
+        trial = self.in_flight.pop(trial_id, None)
+        if trial is None:
             return 0
         self.slots.pop(trial_id, None)
         event = outcome_event(resolved(trial_id, fut), len(self.state.directions))
+        if event["status"] == TrialStatus.LOST.value:  # its worker died
+            died = self.deaths(trial) + 1  # the earlier deaths, and this one
+            if died > self.options.max_retries:  # a crash loop ends: the trial failed
+                why = crash_reason(event["reason"], died, self.options.max_retries)
+                event.update(status=TrialStatus.FAILED.value, reason=why)
         if event["status"] == TrialStatus.CANCELLED.value and self.release_as is not None:
             status, reason = self.release_as
             event.update(status=status.value, reason=reason)
@@ -458,3 +488,4 @@ class Loop:
                 return self.run()
         finally:
             exe.shutdown(wait=False)
+            self.policy.close()

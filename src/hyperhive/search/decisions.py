@@ -12,7 +12,15 @@ from hyperhive.executors import TrialOutcome
 from hyperhive.search.state import finish_order
 from hyperhive.trial import Trial, TrialStatus, finish_event
 
-__all__ = ["Pick", "fill_count", "finish_order", "outcome_event", "resolved", "utilization"]
+__all__ = [
+    "Pick",
+    "crash_reason",
+    "fill_count",
+    "finish_order",
+    "outcome_event",
+    "resolved",
+    "utilization",
+]
 
 
 @dataclass
@@ -58,6 +66,18 @@ def outcome_event(out: TrialOutcome, n_objectives: int) -> dict[str, Any]:
         finished=out.finished,
         worker=out.worker,
         host=out.host,
+    )
+
+
+def crash_reason(reason: str | None, deaths: int, max_retries: int) -> str:
+    """The reason of a trial that ends ``failed`` because its worker died ``deaths``
+    times running its configuration, more than ``max_retries`` allows; the last
+    ``lost`` outcome's ``reason`` (from the executor: the signal or exit code) follows."""
+    what = (reason or "the worker died").rstrip(".")
+    times = "once" if deaths == 1 else f"{deaths} times"
+    return (
+        f"the worker died {times} running this configuration "
+        f"(max_retries={max_retries}); last: {what}"
     )
 
 

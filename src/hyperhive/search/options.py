@@ -79,7 +79,8 @@ class LoopOptions:
         timeout: wall-time limit in seconds.
         trial_timeout: per-trial limit in seconds.
         max_failures: stop once this many trials failed or timed out.
-        max_retries: how often a lost trial is re-run.
+        max_retries: how often a trial whose worker died is re-run (the next death
+            ends it ``failed``).
         callbacks: functions ``cb(trial, state)`` called as each trial ends.
         slots_per_trial: worker slots a configuration's trial occupies (None: one).
     """

@@ -32,9 +32,19 @@ __all__ = ["STOP_KEY", "Heartbeat", "PeerCommit"]
 
 logger = logging.getLogger("hyperhive")
 
+#: Reasons of trials a peer left through no fault of their own (always re-run, and not
+#: counted as worker deaths): the peer was interrupted, or it died and its lease expired.
+RELEASED = "released by peer {peer}: {reason}"
+RECLAIMED = "the lease of peer {peer} expired; reclaimed by peer {by}"
+
 STOP_KEY = "stop"
 """The meta key a peer sets to stop every peer (a callback's stop, ``max_failures``): its
 reason and ``max_evals``; a peer started later with a larger ``max_evals`` continues."""
+
+
+def _prefix(template: str) -> str:
+    """The fixed start of a reason template (up to its first field)."""
+    return template.split("{", 1)[0]
 
 
 class Heartbeat(threading.Thread):
@@ -145,8 +155,7 @@ class PeerCommit(CommitPolicy):
                 lost = finish_event(
                     pick.reclaim.id,
                     TrialStatus.LOST,
-                    reason=f"the lease of peer {pick.reclaim.peer} expired; "
-                    f"reclaimed by peer {self.name}",
+                    reason=RECLAIMED.format(peer=pick.reclaim.peer, by=self.name),
                 )
             tid = self.claims.claim(submit, self.max_evals, adopt=pick.retry_of, lost=lost)
             if tid is None:
@@ -162,6 +171,12 @@ class PeerCommit(CommitPolicy):
             if t is not None:
                 out.append((t, need))
         return out
+
+    def always_retry(self, trial: Trial) -> bool:
+        """Trials a peer left (interrupted, or dead with its lease expired) are re-run,
+        however often that happened: their worker did not die of them."""
+        reason = trial.reason or ""
+        return reason.startswith(_prefix(RELEASED)) or reason.startswith(_prefix(RECLAIMED))
 
     def remote_stop(self, loop: Loop) -> str | None:
         """The reason another peer stopped the run, unless this peer has a larger budget."""
@@ -183,7 +198,7 @@ class PeerCommit(CommitPolicy):
     def release(self, reason: str, interrupted: bool) -> tuple[TrialStatus, str]:
         """Interrupted: ``lost`` (another peer re-runs them); else ``cancelled``."""
         if interrupted:
-            return TrialStatus.LOST, f"released by peer {self.name}: {reason}"
+            return TrialStatus.LOST, RELEASED.format(peer=self.name, reason=reason)
         return TrialStatus.CANCELLED, f"search ended: {reason}"
 
     def progress_info(self) -> dict[str, Any]:

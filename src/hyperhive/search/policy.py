@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hyperhive.search.state import RunState
+from hyperhive.storage.lock import DriverLock
 from hyperhive.trial import Trial, TrialStatus, finish_event, submit_event
 
 if TYPE_CHECKING:
@@ -98,13 +99,43 @@ class CommitPolicy:
         """Extra entries of the progress dict."""
         return {}
 
+    def close(self) -> None:
+        """Called once when :meth:`Loop.drive` returns (or raises): give up what
+        :meth:`begin` took."""
+
 
 class CentralCommit(CommitPolicy):
     """One driver owns the run: every batch of events is one atomic append, applied
-    to the table at once (the driver's own writes are all there is to read)."""
+    to the table at once (the driver's own writes are all there is to read).
+
+    With a run directory the driver holds its :class:`~hyperhive.storage.DriverLock`
+    from :meth:`begin` until :meth:`close` (a second driver is refused with
+    :class:`~hyperhive.storage.RunLockedError`); with a Redis store and a run
+    directory the lock is on the run directory too, and without a run directory
+    there is none.
+
+    Args:
+        state: the run.
+        lock: the run directory's lock, when the caller took it already (``hh.search``
+            takes it before the run's metadata is written); None: :meth:`begin` takes
+            ``state.run_dir``'s.
+    """
+
+    def __init__(self, state: RunState, lock: DriverLock | None = None) -> None:
+        super().__init__(state)
+        if lock is None and state.run_dir is not None:
+            lock = state.run_dir.driver_lock()
+        self.lock = lock
 
     def begin(self, loop: Loop) -> list[Trial]:
-        """Load the run; end trials a dead driver left running as ``lost`` (re-run)."""
+        """Take the run's lock; load the run; end trials a dead driver left running as
+        ``lost`` (they are re-run, whatever their attempt count).
+
+        Raises:
+            RunLockedError: another driver holds the run directory.
+        """
+        if self.lock is not None:
+            self.lock.acquire()
         state = self.state
         state.load()
         now = time.time()
@@ -131,3 +162,8 @@ class CentralCommit(CommitPolicy):
     def commit(self, events: list[dict[str, Any]]) -> tuple[list[Trial], list[Trial]]:
         """Append and apply (see :meth:`RunState.commit`)."""
         return self.state.commit(events)
+
+    def close(self) -> None:
+        """Release the run's lock."""
+        if self.lock is not None:
+            self.lock.release()

@@ -33,7 +33,8 @@ class RunState:
     Args:
         space: the search space (anything :func:`hyperhive.space.as_space` takes).
         directions: objective directions.
-        run_dir: a folder (durable) or None (in memory).
+        run_dir: a folder or :class:`~hyperhive.storage.RunDir` (durable), or None
+            (in memory).
         seed: the run's seed; None draws one, or takes the recorded one on resume.
         optimizer_settings: recorded in ``run.json`` on creation.
         store: a store (or a URL for :func:`hyperhive.storage.open_store`) to use
@@ -45,14 +46,16 @@ class RunState:
         self,
         space: Any,
         directions: Sequence[str],
-        run_dir: str | Path | None,
+        run_dir: str | Path | RunDir | None,
         seed: int | None,
         optimizer_settings: Mapping[str, Any] | None = None,
         store: Store | str | None = None,
     ) -> None:
         self.space: Space = as_space(space)
         self.directions = list(directions)
-        self.run_dir: RunDir | None = RunDir(run_dir) if run_dir is not None else None
+        self.run_dir: RunDir | None = (
+            run_dir if isinstance(run_dir, RunDir) or run_dir is None else RunDir(run_dir)
+        )
         self.resumed = False
         check_seed(seed)
         if self.run_dir is not None:
@@ -62,7 +65,7 @@ class RunState:
         if isinstance(store, Store):
             self.store = store
         elif store is not None:
-            name = Path(run_dir).resolve().name if run_dir is not None else None
+            name = self.run_dir.path.resolve().name if self.run_dir is not None else None
             self.store = open_store(store, run=name or None)
         elif self.run_dir is not None:
             self.store = self.run_dir.store

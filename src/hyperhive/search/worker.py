@@ -123,7 +123,8 @@ def worker(
         timeout: this peer's wall-time limit in seconds (its trials are released).
         trial_timeout: per-trial limit in seconds.
         max_failures: stop every peer once this many trials failed or timed out.
-        max_retries: how often a lost trial (its peer died or released it) is re-run.
+        max_retries: how often a trial whose worker died is re-run; the next death
+            ends it ``failed``. Trials a peer released or left by dying are always re-run.
         workers: this peer's trials in flight at once.
         executor: as for :func:`hyperhive.search`.
         seed: the run's seed (the first peer's is kept); None draws one.
