@@ -3,6 +3,7 @@ from __future__ import annotations
 import math
 import os
 import time
+import warnings
 
 import pytest
 
@@ -226,9 +227,17 @@ def test_should_stop_is_false_without_a_stopper(space):
     assert all(t.objective == 0.0 for t in result.records)
 
 
-def test_report_outside_a_trial_warns_once():
+def test_report_outside_a_trial_warns_once(monkeypatch):
+    from hyperhive.trial import context
+
+    # The warning is given once per process: start from "not warned yet", whatever ran
+    # before in this process (e.g. a callback test reporting outside a search).
+    monkeypatch.setattr(context, "_warned_outside", False)
     with pytest.warns(UserWarning, match="outside a trial"):
         hh.report(1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        hh.report(2.0)  # once only
     assert hh.should_stop() is False
     assert hh.current_trial() is None
 
