@@ -1,0 +1,259 @@
+"""Rung summaries for stoppers: the values trials reached at each rung, shared by peers.
+
+A stopper decides from these summaries, never by rescanning every trial's history.
+A rung is a step (an epoch) at which a stopper compares trials; records are grouped
+under a ``key`` (one per stopper, or per Hyperband bracket). Values are always losses
+(smaller is better, one per objective; the stopper negates maximized objectives), and
+a non-finite value is stored as ``+inf`` (the worst).
+
+What a decision needs, and what each store answers without reading every record:
+
+``record(key, trial_id, rung, values) -> bool``
+    keep a trial's values at a rung; the first record of a (trial, rung) wins, so a
+    repeated report changes nothing (True when the record is new).
+``count(key, rung) -> int``
+    how many trials have a record at the rung.
+``dominating(key, rung, values) -> int``
+    how many records at the rung dominate ``values`` (no worse in every objective,
+    better in one). With one objective: how many are strictly smaller. One
+    objective is answered from an ordered index (memory: a sorted list; SQLite: an
+    index; Redis: a sorted set) in O(log n) (SQLite counts index entries); several
+    objectives read that one rung's records.
+``trial(key, trial_id) -> dict[rung, values]``
+    one trial's own records (its learning curve, for the rules that need it).
+
+Three implementations: :class:`MemoryRungs` (one process), :class:`SQLiteRungs`
+(tables in the run's ``journal.sqlite``, through their own connections, so processes
+on one host share them) and :class:`~hyperhive.storage.redis_rungs.RedisRungs` (peers on
+many hosts). :func:`rungs_for` picks the one that matches a journal store.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import math
+import os
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+__all__ = ["MemoryRungs", "RungStore", "SQLiteRungs", "dominates_count", "rungs_for"]
+
+Values = tuple[float, ...]
+
+
+@runtime_checkable
+class RungStore(Protocol):
+    """What a stopper reads and writes: per-rung records of trials' losses."""
+
+    def record(self, key: str, trial_id: int, rung: int, values: Sequence[float]) -> bool:
+        """Keep ``values`` for ``trial_id`` at ``rung`` (first record wins); True when new."""
+        ...
+
+    def count(self, key: str, rung: int) -> int:
+        """How many trials have a record at ``rung``."""
+        ...
+
+    def dominating(self, key: str, rung: int, values: Sequence[float]) -> int:
+        """How many records at ``rung`` dominate ``values``."""
+        ...
+
+    def trial(self, key: str, trial_id: int) -> dict[int, Values]:
+        """The records of one trial under ``key``, by rung."""
+        ...
+
+
+def _clean(values: Sequence[float]) -> Values:
+    out = tuple(float(v) for v in values)
+    if not out:
+        raise ValueError("a rung record needs at least one value")
+    return tuple(v if math.isfinite(v) else math.inf for v in out)
+
+
+def _encode(values: Values) -> str:
+    return json.dumps([v if math.isfinite(v) else None for v in values])
+
+
+def _decode(text: str) -> Values:
+    return tuple(math.inf if v is None else float(v) for v in json.loads(text))
+
+
+def dominates_count(records: Sequence[Values], values: Sequence[float]) -> int:
+    """How many of ``records`` dominate ``values`` (a plain scan, for several objectives)."""
+    import numpy as np
+
+    if not records:
+        return 0
+    arr = np.asarray(records, dtype=float)
+    v = np.asarray(values, dtype=float)
+    no_worse = np.all(arr <= v, axis=1)
+    better = np.any(arr < v, axis=1)
+    return int(np.count_nonzero(no_worse & better))
+
+
+class MemoryRungs:
+    """Rung records in this process (a sorted list per rung for one objective)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._sorted: dict[tuple[str, int], list[float]] = {}
+        self._records: dict[tuple[str, int], list[Values]] = {}
+        self._trials: dict[tuple[str, int], dict[int, Values]] = {}
+
+    def record(self, key: str, trial_id: int, rung: int, values: Sequence[float]) -> bool:
+        vals = _clean(values)
+        with self._lock:
+            mine = self._trials.setdefault((key, int(trial_id)), {})
+            if int(rung) in mine:
+                return False
+            mine[int(rung)] = vals
+            bisect.insort(self._sorted.setdefault((key, int(rung)), []), vals[0])
+            self._records.setdefault((key, int(rung)), []).append(vals)
+            return True
+
+    def count(self, key: str, rung: int) -> int:
+        with self._lock:
+            return len(self._sorted.get((key, int(rung)), ()))
+
+    def dominating(self, key: str, rung: int, values: Sequence[float]) -> int:
+        vals = _clean(values)
+        with self._lock:
+            if len(vals) == 1:
+                return bisect.bisect_left(self._sorted.get((key, int(rung)), []), vals[0])
+            records = list(self._records.get((key, int(rung)), ()))
+        return dominates_count(records, vals)
+
+    def trial(self, key: str, trial_id: int) -> dict[int, Values]:
+        with self._lock:
+            return dict(self._trials.get((key, int(trial_id)), {}))
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS stopper_rungs (
+    key TEXT NOT NULL, rung INTEGER NOT NULL, trial INTEGER NOT NULL,
+    v0 REAL NOT NULL, vals TEXT NOT NULL, PRIMARY KEY (key, trial, rung)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS stopper_rungs_order ON stopper_rungs (key, rung, v0);
+"""
+
+
+class SQLiteRungs:
+    """Rung records in tables of a SQLite file (the run's journal), shared by processes.
+
+    Args:
+        path: the journal file or run directory (as for
+            :class:`~hyperhive.storage.SQLiteStore`), or the store itself. The tables
+            ``stopper_rungs`` live beside the journal's own and are opened through
+            this object's connections (one per thread, re-opened after ``fork``).
+        timeout: seconds a writer waits for the lock.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | Any, *, timeout: float = 60.0) -> None:
+        from hyperhive.storage.sqlite import SQLiteStore, resolve_journal_path
+
+        target = path.path if isinstance(path, SQLiteStore) else resolve_journal_path(path)
+        self._path = Path(target)
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._timeout = float(timeout)
+        self._local = threading.local()
+        self._pid = os.getpid()
+        conn = self._conn()
+        conn.executescript(_SCHEMA)
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file holding the tables."""
+        return self._path
+
+    def __reduce__(self) -> tuple[Any, tuple[str]]:
+        return SQLiteRungs, (str(self._path),)
+
+    def _conn(self) -> sqlite3.Connection:
+        if os.getpid() != self._pid:
+            self._local, self._pid = threading.local(), os.getpid()
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(
+                str(self._path), timeout=self._timeout, isolation_level=None,
+                check_same_thread=False,
+            )  # fmt: skip
+            conn.execute(f"PRAGMA busy_timeout = {int(self._timeout * 1000)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    def record(self, key: str, trial_id: int, rung: int, values: Sequence[float]) -> bool:
+        vals = _clean(values)
+        cur = self._conn().execute(
+            "INSERT OR IGNORE INTO stopper_rungs (key, rung, trial, v0, vals) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (key, int(rung), int(trial_id), vals[0] if math.isfinite(vals[0]) else 1e308,
+             _encode(vals)),
+        )  # fmt: skip
+        return cur.rowcount == 1
+
+    def count(self, key: str, rung: int) -> int:
+        row = (
+            self._conn()
+            .execute(
+                "SELECT COUNT(*) FROM stopper_rungs WHERE key = ? AND rung = ?", (key, int(rung))
+            )
+            .fetchone()
+        )
+        return int(row[0])
+
+    def dominating(self, key: str, rung: int, values: Sequence[float]) -> int:
+        vals = _clean(values)
+        conn = self._conn()
+        if len(vals) == 1:
+            v0 = vals[0] if math.isfinite(vals[0]) else 1e308
+            row = conn.execute(
+                "SELECT COUNT(*) FROM stopper_rungs WHERE key = ? AND rung = ? AND v0 < ?",
+                (key, int(rung), v0),
+            ).fetchone()
+            return int(row[0])
+        rows = conn.execute(
+            "SELECT vals FROM stopper_rungs WHERE key = ? AND rung = ?", (key, int(rung))
+        ).fetchall()
+        return dominates_count([_decode(r[0]) for r in rows], vals)
+
+    def trial(self, key: str, trial_id: int) -> dict[int, Values]:
+        rows = (
+            self._conn()
+            .execute(
+                "SELECT rung, vals FROM stopper_rungs WHERE key = ? AND trial = ?",
+                (key, int(trial_id)),
+            )
+            .fetchall()
+        )
+        return {int(r): _decode(v) for r, v in rows}
+
+
+def rungs_for(store: Any) -> RungStore:
+    """The rung store that shares what ``store`` (a journal store) shares.
+
+    A :class:`~hyperhive.storage.SQLiteStore` gives :class:`SQLiteRungs` on its file, a
+    :class:`~hyperhive.storage.redis.RedisStore` gives
+    :class:`~hyperhive.storage.redis_rungs.RedisRungs` on its run; anything else
+    (a memory store, None) gives :class:`MemoryRungs`.
+    """
+    from hyperhive.storage.sqlite import SQLiteStore
+
+    if isinstance(store, SQLiteStore):
+        return SQLiteRungs(store)
+    if type(store).__name__ == "RedisStore":
+        from hyperhive.storage.redis_rungs import RedisRungs
+
+        return RedisRungs(store)
+    return MemoryRungs()
