@@ -113,7 +113,7 @@ class Stopper(abc.ABC):
         self._rungs = rungs
         self._setup()
 
-    def _setup(self) -> None:
+    def _setup(self) -> None:  # noqa: B027 - an optional hook
         """Hook for subclasses, called at the end of :meth:`setup`."""
 
     @property
