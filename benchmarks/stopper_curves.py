@@ -22,13 +22,14 @@ parameters and their ranges, the metric and the seeds).
 
 Usage::
 
-    python benchmarks/stopper_curves.py [--configs 300] [--epochs 27] [--out PATH]
+    python benchmarks/stopper_curves.py [--configs 256] [--epochs 27] [--jobs 16] [--out PATH]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import time
 import warnings
 from collections.abc import Callable
@@ -51,8 +52,8 @@ SGD_PARAMS: dict[str, tuple[Any, ...]] = {
 }
 MLP_PARAMS: dict[str, tuple[Any, ...]] = {
     "lr": ("float", 1e-4, 1e-1, True),
-    "width": ("int", 16, 512, True),
-    "batch": ("cat", [16, 32, 64, 128]),
+    "width": ("int", 16, 256, True),
+    "batch": ("cat", [32, 64, 128, 256]),
     "weight_decay": ("float", 1e-7, 1e-2, True),
 }
 
@@ -161,6 +162,12 @@ TASKS: dict[str, tuple[dict[str, tuple[Any, ...]], Callable[..., list[float]], s
 }
 
 
+def _record_one(job: tuple[str, tuple[float, ...], int, int]) -> list[float]:
+    name, row, seed, epochs = job
+    params, fn, _ = TASKS[name]
+    return fn(_config(params, np.asarray(row)), seed, epochs)
+
+
 def _merge(paths: list[Path], out: Path) -> None:
     arrays: dict[str, np.ndarray] = {}
     meta: dict[str, Any] = {}
@@ -177,10 +184,11 @@ def _merge(paths: list[Path], out: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--configs", type=int, default=300)
+    ap.add_argument("--configs", type=int, default=256)
     ap.add_argument("--epochs", type=int, default=27)
     ap.add_argument("--tasks", nargs="*", default=list(TASKS))
     ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--jobs", type=int, default=1, help="worker processes")
     ap.add_argument("--merge", nargs="*", type=Path, help="merge these recordings into --out")
     args = ap.parse_args()
     if args.merge:
@@ -191,12 +199,15 @@ def main() -> None:
     for name in args.tasks:
         params, fn, metric = TASKS[name]
         rows = _sample(params, args.configs, np.random.default_rng(1000 + list(TASKS).index(name)))
-        curves = np.zeros((args.configs, len(SEEDS), args.epochs), dtype=np.float32)
         t0 = time.perf_counter()
-        for i, row in enumerate(rows):
-            cfg = _config(params, row)
-            for j, seed in enumerate(SEEDS):
-                curves[i, j] = fn(cfg, seed, args.epochs)
+        jobs = [(name, tuple(row), seed, args.epochs) for row in rows for seed in SEEDS]
+        if args.jobs > 1:
+            with multiprocessing.get_context("spawn").Pool(args.jobs) as pool:
+                flat = pool.map(_record_one, jobs, chunksize=4)
+        else:
+            flat = [_record_one(job) for job in jobs]
+        shape = (args.configs, len(SEEDS), args.epochs)
+        curves = np.asarray(flat, dtype=np.float32).reshape(shape)
         arrays[f"{name}/curves"] = curves
         arrays[f"{name}/params"] = rows
         meta["tasks"][name] = {"params": params, "metric": metric}

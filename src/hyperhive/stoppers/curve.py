@@ -34,21 +34,28 @@ __all__ = ["LearningCurve", "forecast_quantile"]
 _MIN_POINTS = 3
 
 
-def _fit(x: Any, y: Any, basis: Any, target: Any) -> tuple[float, float, float]:
-    """Best (prediction at target, residual std, BIC) over a grid of bases (columns)."""
+def _fit(y: Any, basis: Any, target: Any) -> tuple[float, float, float]:
+    """Least squares ``y ~ c + a * b`` for each row ``b`` of ``basis``; the best row's
+    (prediction at its ``target``, residual std, BIC)."""
     import numpy as np
 
-    n = len(y)
-    pred, sse = math.nan, math.inf
-    for b, bt in zip(basis, target, strict=True):
-        a_mat = np.column_stack([np.ones(n), b])
-        coef, *_ = np.linalg.lstsq(a_mat, y, rcond=None)
-        err = float(np.sum((a_mat @ coef - y) ** 2))
-        if err < sse:
-            pred, sse = float(coef[0] + coef[1] * bt), err
-    sigma = math.sqrt(max(sse, 1e-12) / max(n - 2, 1))
-    bic = n * math.log(max(sse, 1e-12) / n) + 3 * math.log(n)
-    return pred, sigma, bic
+    n = y.shape[0]
+    bm = basis.mean(axis=1, keepdims=True)
+    db = basis - bm
+    var = np.sum(db * db, axis=1)
+    dy = y - y.mean()
+    a = np.where(var > 1e-300, (db @ dy) / np.maximum(var, 1e-300), 0.0)
+    c = y.mean() - a * bm[:, 0]
+    sse = np.sum((c[:, None] + a[:, None] * basis - y) ** 2, axis=1)
+    i = int(np.argmin(sse))
+    err = max(float(sse[i]), 1e-12)
+    sigma = math.sqrt(err / max(n - 2, 1))
+    bic = n * math.log(err / n) + 3 * math.log(n)
+    return float(c[i] + a[i] * target[i]), sigma, bic
+
+
+_ALPHAS = (0.05, 3.0, 16)
+_BETAS = (0.01, 2.0, 16)
 
 
 def forecast_quantile(steps: Any, losses: Any, max_steps: int, quantile: float) -> float:
@@ -59,14 +66,14 @@ def forecast_quantile(steps: Any, losses: Any, max_steps: int, quantile: float) 
     x = np.asarray(steps, dtype=float)
     y = np.asarray(losses, dtype=float)
     t = float(max_steps)
-    alphas = np.geomspace(0.05, 3.0, 16)
-    betas = np.geomspace(0.01, 2.0, 16)
+    alphas = np.geomspace(*_ALPHAS)[:, None]
+    betas = np.geomspace(*_BETAS)[:, None]
     families = [
-        ([x**-a for a in alphas], [t**-a for a in alphas]),
-        ([np.exp(-b * x) for b in betas], [math.exp(-b * t) for b in betas]),
-        ([np.log(x)], [math.log(t)]),
+        (x[None, :] ** -alphas, t ** -alphas[:, 0]),
+        (np.exp(-betas * x[None, :]), np.exp(-betas[:, 0] * t)),
+        (np.log(x)[None, :], np.array([math.log(t)])),
     ]
-    fits = [_fit(x, y, basis, target) for basis, target in families]
+    fits = [_fit(y, basis, target) for basis, target in families]
     preds = np.array([f[0] for f in fits])
     bics = np.array([f[2] for f in fits])
     w = np.exp(-(bics - bics.min()) / 2.0)
@@ -76,7 +83,7 @@ def forecast_quantile(steps: Any, losses: Any, max_steps: int, quantile: float) 
     sds = np.array([f[1] * grow for f in fits]) + spread + 1e-9
     lo = float(np.min(preds - 8 * sds))
     hi = float(np.max(preds + 8 * sds))
-    for _ in range(60):  # bisection on the mixture's CDF
+    for _ in range(50):  # bisection on the mixture's CDF
         mid = 0.5 * (lo + hi)
         if float(np.sum(w * ndtr((mid - preds) / sds))) < quantile:
             lo = mid
