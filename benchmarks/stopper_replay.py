@@ -232,10 +232,26 @@ def rank_correlations(table: Table) -> dict[int, float]:
     return {e: float(spearmanr(mean[:, e - 1], mean[:, -1])[0]) for e in (1, 3, 9)}
 
 
+_TABLES: dict[str, Table] = {}
+
+
+def _one(job: tuple[str, int, str, str, int]) -> list[float]:
+    """Regrets at each budget of one search (a job of the pool)."""
+    task, workers, kind, method, seed = job
+    table = _TABLES[task]
+    budgets = [int(f * FULL_TRAININGS * table.epochs) for f in FRACTIONS]
+    if method.startswith("const"):
+        steps = int(method[5 : method.index("+")])
+        return [constant_top(table, steps, b, seed) for b in budgets]
+    done = replay(table, kind, STOPPERS[method](table.epochs), workers, seed)
+    return [regret_at(table, done, b) for b in budgets]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--curves", type=Path, default=CURVES)
+    ap.add_argument("--jobs", type=int, default=1, help="processes (fork)")
     ap.add_argument("--tasks", nargs="*", default=None)
     ap.add_argument("--optimizers", nargs="*", default=["random", "auto"])
     ap.add_argument("--workers", nargs="*", type=int, default=[1, 8])
@@ -254,30 +270,30 @@ def main() -> None:
         metric = meta["tasks"][table.name]["metric"]
         print(f"| {table.name} | {metric} | {table.best:.4f} | "
               f"{rc[1]:.2f} / {rc[3]:.2f} / {rc[9]:.2f} |")  # fmt: skip
+    jobs = []
     for table in tables:
-        budgets = [int(f * FULL_TRAININGS * table.epochs) for f in FRACTIONS]
         for workers in args.workers:
             for kind in args.optimizers:
                 for method in args.methods:
                     if method.startswith("const") and (kind != "random" or workers != 1):
                         continue
-                    t0 = time.perf_counter()
-                    regrets: list[list[float]] = []
-                    for seed in range(args.seeds):
-                        if method.startswith("const"):
-                            steps = int(method[5 : method.index("+")])
-                            regrets.append([constant_top(table, steps, b, seed) for b in budgets])
-                            continue
-                        done = replay(table, kind, STOPPERS[method](table.epochs), workers, seed)
-                        regrets.append([regret_at(table, done, b) for b in budgets])
-                    med = [statistics.median(r[i] for r in regrets) for i in range(len(budgets))]
-                    rows.append({
-                        "task": table.name, "workers": workers, "optimizer": kind,
-                        "method": method, "median": med, "regrets": regrets,
-                        "seconds": time.perf_counter() - t0,
-                    })  # fmt: skip
-                    print(f"{table.name} w={workers} {kind} {method}: "
-                          + " ".join(f"{m:.4f}" for m in med), flush=True)  # fmt: skip
+                    jobs += [(table.name, workers, kind, method, s) for s in range(args.seeds)]
+    global _TABLES
+    _TABLES = {t.name: t for t in tables}
+    if args.jobs > 1:
+        import multiprocessing
+
+        with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
+            flat = pool.map(_one, jobs, chunksize=1)
+    else:
+        flat = [_one(job) for job in jobs]
+    grouped: dict[tuple[str, int, str, str], list[list[float]]] = {}
+    for job, regrets in zip(jobs, flat, strict=True):
+        grouped.setdefault(job[:4], []).append(regrets)
+    for (task, workers, kind, method), regrets in grouped.items():
+        med = [statistics.median(r[i] for r in regrets) for i in range(len(FRACTIONS))]
+        rows.append({"task": task, "workers": workers, "optimizer": kind, "method": method,
+                     "median": med, "regrets": regrets})  # fmt: skip
     print("\nMedian regret at 25% / 50% / 100% of 100 full trainings (lower is better)\n")
     print("| task | workers | optimizer | method | 25% | 50% | 100% |")
     print("| --- | --- | --- | --- | --- | --- | --- |")

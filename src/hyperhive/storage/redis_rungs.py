@@ -16,7 +16,7 @@ keys change together); a one-objective decision is ``ZCOUNT`` (O(log n)).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from hyperhive.storage.rungs import Values, _clean, _decode, _encode, dominates_count
@@ -70,6 +70,28 @@ class RedisRungs:
         ]
         args = [int(rung), int(trial_id), _score(vals[0]), _encode(vals)]
         return bool(self._record(keys=keys, args=args))
+
+    def record_many(
+        self, records: Iterable[tuple[str, int, int, Sequence[float]]], *, batch: int = 1000
+    ) -> None:
+        """Add many ``(key, trial_id, rung, values)`` records, ``batch`` per round trip."""
+        pipe = self._r.pipeline(transaction=False)
+        queued = 0
+        for key, trial_id, rung, values in records:
+            vals = _clean(values)
+            keys = [
+                self._k("rungt", key, trial_id),
+                self._k("rung", key, rung),
+                self._k("rungv", key, rung),
+            ]
+            args = [int(rung), int(trial_id), _score(vals[0]), _encode(vals)]
+            self._record(keys=keys, args=args, client=pipe)
+            queued += 1
+            if queued == batch:
+                pipe.execute()
+                queued = 0
+        if queued:
+            pipe.execute()
 
     def count(self, key: str, rung: int) -> int:
         return int(self._r.zcard(self._k("rung", key, rung)))

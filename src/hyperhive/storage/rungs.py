@@ -36,7 +36,7 @@ import math
 import os
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
@@ -130,6 +130,14 @@ class MemoryRungs:
         with self._lock:
             return dict(self._trials.get((key, int(trial_id)), {}))
 
+    def items(self) -> Iterator[tuple[str, int, int, Values]]:
+        """Every record as ``(key, trial_id, rung, values)`` (to copy into another store)."""
+        with self._lock:
+            snapshot = [(k, t, dict(m)) for (k, t), m in self._trials.items()]
+        for key, trial_id, mine in snapshot:
+            for rung, values in mine.items():
+                yield key, trial_id, rung, values
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS stopper_rungs (
@@ -202,6 +210,26 @@ class SQLiteRungs:
              _encode(vals)),
         )  # fmt: skip
         return cur.rowcount == 1
+
+    def record_many(self, records: Iterable[tuple[str, int, int, Sequence[float]]]) -> None:
+        """Add many ``(key, trial_id, rung, values)`` records in one transaction."""
+        rows = []
+        for key, trial_id, rung, values in records:
+            vals = _clean(values)
+            v0 = vals[0] if math.isfinite(vals[0]) else 1e308
+            rows.append((key, int(rung), int(trial_id), v0, _encode(vals)))
+        conn = self._conn()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                "INSERT OR IGNORE INTO stopper_rungs (key, rung, trial, v0, vals) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def count(self, key: str, rung: int) -> int:
         row = (
