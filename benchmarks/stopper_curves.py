@@ -22,7 +22,7 @@ parameters and their ranges, the metric and the seeds).
 
 Usage::
 
-    python benchmarks/stopper_curves.py [--configs 256] [--epochs 27] [--jobs 16] [--out PATH]
+    python benchmarks/stopper_curves.py [--configs 1024] [--epochs 27] [--jobs 16] [--out PATH]
 """
 
 from __future__ import annotations
@@ -184,7 +184,7 @@ def _merge(paths: list[Path], out: Path) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--configs", type=int, default=256)
+    ap.add_argument("--configs", type=int, default=1024)
     ap.add_argument("--epochs", type=int, default=27)
     ap.add_argument("--tasks", nargs="*", default=list(TASKS))
     ap.add_argument("--out", type=Path, default=OUT)

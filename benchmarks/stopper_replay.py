@@ -66,6 +66,9 @@ STOPPERS: dict[str, Callable[[int], stoppers.Stopper | None]] = {
     "lce": lambda e: stoppers.LearningCurve(max_steps=e),
     "asha-r1": lambda e: stoppers.ASHA(max_steps=e, min_early_stopping_rate=1),
     "asha-r2": lambda e: stoppers.ASHA(max_steps=e, min_early_stopping_rate=2),
+    "asha-g3": lambda e: stoppers.ASHA(max_steps=e, guard=3),
+    "asha-g1": lambda e: stoppers.ASHA(max_steps=e, guard=1),
+    "asha-r1-g3": lambda e: stoppers.ASHA(max_steps=e, min_early_stopping_rate=1, guard=3),
 }
 
 

@@ -30,6 +30,12 @@ def _check_factor(value: object) -> int:
     return value
 
 
+def _check_guard(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"guard must be an integer >= 0, got {value!r}")
+    return value
+
+
 def rung_at(step: int, min_steps: int, factor: int, rate: int) -> int | None:
     """The highest rung ``min_steps * factor**(k + rate)`` (k >= 0) at or below ``step``."""
     first = min_steps * factor**rate
@@ -41,15 +47,44 @@ def rung_at(step: int, min_steps: int, factor: int, rate: int) -> int | None:
     return rung
 
 
+def _dominates(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return all(x <= y for x, y in zip(a, b, strict=True)) and any(
+        x < y for x, y in zip(a, b, strict=True)
+    )
+
+
 def halving_decision(
-    rungs: RungStore, key: str, trial_id: int, rung: int, losses: tuple[float, ...], factor: int
+    rungs: RungStore,
+    key: str,
+    trial_id: int,
+    rung: int,
+    losses: tuple[float, ...],
+    factor: int,
+    guard: int = 0,
+    final: int | None = None,
 ) -> bool:
-    """Record ``losses`` at ``rung`` and return True when the trial falls out of the top."""
+    """Record ``losses`` at ``rung`` and return True when the trial falls out of the top.
+
+    With ``guard > 0`` the trial is stopped only if, besides, each of the ``guard`` best
+    trials that reached ``final`` looked better at this rung than it does now (their
+    record here dominates its values); none is stopped before ``guard`` trials got there.
+    """
     if not rungs.record(key, trial_id, rung, losses):
         return False  # decided when first recorded
     n = rungs.count(key, rung)
     keep = max(1, n // factor)
-    return rungs.dominating(key, rung, losses) >= keep
+    if rungs.dominating(key, rung, losses) < keep:
+        return False
+    if guard <= 0 or final is None:
+        return True
+    best = rungs.best(key, final, guard)
+    if len(best) < guard:
+        return False
+    for tid, _ in best:
+        early = rungs.trial(key, tid).get(rung)
+        if early is None or not _dominates(early, losses):
+            return False
+    return True
 
 
 class ASHA(Stopper):
@@ -62,6 +97,12 @@ class ASHA(Stopper):
         reduction_factor: Keep about one trial in this many at each rung.
         min_early_stopping_rate: Skip this many rungs: the first is
             ``min_steps * reduction_factor ** min_early_stopping_rate``.
+        guard: When positive, guard against crossing curves: a trial out of the top
+            at a rung is stopped only if each of the ``guard`` best trials that reached
+            ``max_steps`` looked better at that rung than it does, and nothing is
+            stopped before ``guard`` trials reached ``max_steps``. Where early rankings
+            hold, the best finished trials were good early too and this changes little;
+            where curves cross (the best finals looked poor early), it stops far less.
     """
 
     name = "asha"
@@ -72,9 +113,12 @@ class ASHA(Stopper):
         max_steps: int | None = None,
         reduction_factor: int = 3,
         min_early_stopping_rate: int = 0,
+        *,
+        guard: int = 0,
     ) -> None:
         super().__init__(min_steps, max_steps)
         self.reduction_factor = _check_factor(reduction_factor)
+        self.guard = _check_guard(guard)
         rate = min_early_stopping_rate
         if isinstance(rate, bool) or not isinstance(rate, int) or rate < 0:
             raise ValueError(f"min_early_stopping_rate must be an integer >= 0, got {rate!r}")
@@ -93,7 +137,7 @@ class ASHA(Stopper):
         return (
             f"ASHA(min_steps={self.min_steps}, max_steps={self.max_steps}, "
             f"reduction_factor={self.reduction_factor}, "
-            f"min_early_stopping_rate={self.min_early_stopping_rate})"
+            f"min_early_stopping_rate={self.min_early_stopping_rate}, guard={self.guard})"
         )
 
 

@@ -19,7 +19,14 @@ import math
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from hyperhive.storage.rungs import Values, _clean, _decode, _encode, dominates_count
+from hyperhive.storage.rungs import (
+    Values,
+    _clean,
+    _decode,
+    _encode,
+    best_by_rank,
+    dominates_count,
+)
 
 __all__ = ["RECORD", "RedisRungs"]
 
@@ -106,3 +113,23 @@ class RedisRungs:
     def trial(self, key: str, trial_id: int) -> dict[int, Values]:
         raw = self._r.hgetall(self._k("rungt", key, trial_id))
         return {int(r): _decode(v) for r, v in raw.items()}
+
+    def best(self, key: str, rung: int, k: int) -> list[tuple[int, Values]]:
+        if k <= 0:
+            return []
+        ids = self._r.zrange(self._k("rung", key, rung), 0, 0)
+        if not ids:
+            return []
+        first = _decode(self._r.hget(self._k("rungv", key, rung), ids[0]))
+        if len(first) == 1:
+            # ZRANGE orders ties by member (a string); sort ties by id as the others do.
+            top = self._r.zrange(self._k("rung", key, rung), 0, int(k) - 1, withscores=True)
+            if len(top) == k:
+                last = top[-1][1]
+                ties = self._r.zrangebyscore(self._k("rung", key, rung), last, last)
+                kept = [(int(t), float(s)) for t, s in top if s < last]
+                kept += sorted((int(t), last) for t in ties)
+                return [(t, (s,)) for t, s in kept[: int(k)]]
+            return [(int(t), (float(s),)) for t, s in top]
+        raw = self._r.hgetall(self._k("rungv", key, rung))
+        return best_by_rank([(int(t), _decode(v)) for t, v in raw.items()], k)

@@ -21,6 +21,10 @@ What a decision needs, and what each store answers without reading every record:
     objectives read that one rung's records.
 ``trial(key, trial_id) -> dict[rung, values]``
     one trial's own records (its learning curve, for the rules that need it).
+``best(key, rung, k) -> [(trial_id, values), ...]``
+    the ``k`` best records at a rung: smallest first value (ties by trial id) with one
+    objective, from the ordered index; with several, fewest dominating records (then
+    the values), from a scan of that rung.
 
 Three implementations: :class:`MemoryRungs` (one process), :class:`SQLiteRungs`
 (tables in the run's ``journal.sqlite``, through their own connections, so processes
@@ -65,6 +69,10 @@ class RungStore(Protocol):
         """The records of one trial under ``key``, by rung."""
         ...
 
+    def best(self, key: str, rung: int, k: int) -> list[tuple[int, Values]]:
+        """The ``k`` best records at ``rung`` as ``(trial_id, values)``, best first."""
+        ...
+
 
 def _clean(values: Sequence[float]) -> Values:
     out = tuple(float(v) for v in values)
@@ -79,6 +87,21 @@ def _encode(values: Values) -> str:
 
 def _decode(text: str) -> Values:
     return tuple(math.inf if v is None else float(v) for v in json.loads(text))
+
+
+def best_by_rank(items: Sequence[tuple[int, Values]], k: int) -> list[tuple[int, Values]]:
+    """The ``k`` items with the fewest dominating others (then by values, then id)."""
+    import numpy as np
+
+    if not items:
+        return []
+    arr = np.asarray([v for _, v in items], dtype=float)
+    dom = np.all(arr[None, :, :] <= arr[:, None, :], axis=2) & np.any(
+        arr[None, :, :] < arr[:, None, :], axis=2
+    )
+    ranks = dom.sum(axis=1)
+    order = sorted(range(len(items)), key=lambda i: (int(ranks[i]), items[i][1], items[i][0]))
+    return [items[i] for i in order[:k]]
 
 
 def dominates_count(records: Sequence[Values], values: Sequence[float]) -> int:
@@ -99,8 +122,9 @@ class MemoryRungs:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._sorted: dict[tuple[str, int], list[float]] = {}
+        self._sorted: dict[tuple[str, int], list[tuple[float, int]]] = {}
         self._records: dict[tuple[str, int], list[Values]] = {}
+        self._ids: dict[tuple[str, int], list[int]] = {}
         self._trials: dict[tuple[str, int], dict[int, Values]] = {}
 
     def record(self, key: str, trial_id: int, rung: int, values: Sequence[float]) -> bool:
@@ -110,8 +134,10 @@ class MemoryRungs:
             if int(rung) in mine:
                 return False
             mine[int(rung)] = vals
-            bisect.insort(self._sorted.setdefault((key, int(rung)), []), vals[0])
+            entry = (vals[0], int(trial_id))
+            bisect.insort(self._sorted.setdefault((key, int(rung)), []), entry)
             self._records.setdefault((key, int(rung)), []).append(vals)
+            self._ids.setdefault((key, int(rung)), []).append(int(trial_id))
             return True
 
     def count(self, key: str, rung: int) -> int:
@@ -122,13 +148,23 @@ class MemoryRungs:
         vals = _clean(values)
         with self._lock:
             if len(vals) == 1:
-                return bisect.bisect_left(self._sorted.get((key, int(rung)), []), vals[0])
+                entries = self._sorted.get((key, int(rung)), [])
+                return bisect.bisect_left(entries, (vals[0], -math.inf))
             records = list(self._records.get((key, int(rung)), ()))
         return dominates_count(records, vals)
 
     def trial(self, key: str, trial_id: int) -> dict[int, Values]:
         with self._lock:
             return dict(self._trials.get((key, int(trial_id)), {}))
+
+    def best(self, key: str, rung: int, k: int) -> list[tuple[int, Values]]:
+        with self._lock:
+            records = list(self._records.get((key, int(rung)), ()))
+            ids = list(self._ids.get((key, int(rung)), ()))
+            if records and len(records[0]) == 1:
+                top = self._sorted[(key, int(rung))][: max(int(k), 0)]
+                return [(t, (v,)) for v, t in top]
+        return best_by_rank(list(zip(ids, records, strict=True)), k)
 
     def items(self) -> Iterator[tuple[str, int, int, Values]]:
         """Every record as ``(key, trial_id, rung, values)`` (to copy into another store)."""
@@ -255,6 +291,23 @@ class SQLiteRungs:
             "SELECT vals FROM stopper_rungs WHERE key = ? AND rung = ?", (key, int(rung))
         ).fetchall()
         return dominates_count([_decode(r[0]) for r in rows], vals)
+
+    def best(self, key: str, rung: int, k: int) -> list[tuple[int, Values]]:
+        conn = self._conn()
+        first = conn.execute(
+            "SELECT vals FROM stopper_rungs WHERE key = ? AND rung = ? LIMIT 1", (key, int(rung))
+        ).fetchone()
+        if first is None or len(_decode(first[0])) == 1:
+            rows = conn.execute(
+                "SELECT trial, vals FROM stopper_rungs WHERE key = ? AND rung = ? "
+                "ORDER BY v0, trial LIMIT ?",
+                (key, int(rung), max(int(k), 0)),
+            ).fetchall()
+            return [(int(t), _decode(v)) for t, v in rows]
+        rows = conn.execute(
+            "SELECT trial, vals FROM stopper_rungs WHERE key = ? AND rung = ?", (key, int(rung))
+        ).fetchall()
+        return best_by_rank([(int(t), _decode(v)) for t, v in rows], k)
 
     def trial(self, key: str, trial_id: int) -> dict[int, Values]:
         rows = (
