@@ -134,3 +134,27 @@ def test_a_shared_rung_store_is_seen_by_every_stopper_bound_to_it():
     for t in range(6):
         a.report(t, float(t), 1)
     assert b.report(6, 100.0, 1) is True
+
+
+def test_asha_guard_spares_trials_where_the_best_finished_ones_started_poorly():
+    def run(guard):
+        stopper = ASHA(max_steps=9, guard=guard)
+        stopper.setup()
+        # Three trials that start poorly and end best finish first (crossing curves).
+        for t in range(3):
+            for step in range(1, 10):
+                stopper.report(t, 5.0 - 0.5 * step, step)
+        for t in range(3, 9):  # fast starters
+            stopper.report(t, 1.0 + 0.1 * t, 1)
+        return [stopper.report(t, 4.0 + 0.01 * t, 1) for t in range(9, 15)]
+
+    assert all(run(0))  # plain ASHA stops what looks worse than the fast starters
+    assert not any(run(3))  # but the finished best looked worse still at step 1
+
+
+def test_asha_guard_waits_for_enough_finished_trials():
+    stopper = ASHA(max_steps=9, guard=2)
+    stopper.setup()
+    assert not any(stopper.report(t, float(t), 1) for t in range(10))
+    with pytest.raises(ValueError, match="guard"):
+        ASHA(guard=-1)

@@ -97,3 +97,15 @@ def test_rungs_for_picks_by_store(redis_url):
     assert isinstance(rungs, RedisRungs)
     rungs.record("k", 1, 1, [1.0])
     assert any(k.startswith("hh:{pick}:rung") for k in store.client.keys("*"))
+
+
+def test_best_records_of_a_rung(rungs):
+    for t, v in [(5, 0.3), (2, 0.1), (9, 0.3), (1, 0.7), (4, 0.3)]:
+        rungs.record("b", t, 27, [v])
+    assert rungs.best("b", 27, 3) == [(2, (0.1,)), (4, (0.3,)), (5, (0.3,))]
+    assert rungs.best("b", 27, 10)[-1] == (1, (0.7,))
+    assert rungs.best("b", 9, 3) == []
+    for t, v in [(1, (0.1, 0.9)), (2, (0.2, 0.2)), (3, (0.5, 0.5)), (4, (0.9, 0.1))]:
+        rungs.record("mo", t, 27, list(v))
+    top = rungs.best("mo", 27, 3)
+    assert {t for t, _ in top} == {1, 2, 4}  # the non-dominated ones first

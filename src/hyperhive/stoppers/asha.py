@@ -128,10 +128,16 @@ class ASHA(Stopper):
     def _decide(
         self, trial_id: int, step: int, losses: tuple[float, ...], rungs: RungStore
     ) -> bool:
-        rung = rung_at(step, self.min_steps, self.reduction_factor, self.min_early_stopping_rate)
-        if rung is None or (self.max_steps is not None and rung >= self.max_steps):
+        final = self.max_steps
+        if self.guard and final is not None and step >= final:
+            rungs.record(self.key, trial_id, final, losses)
             return False
-        return halving_decision(rungs, self.key, trial_id, rung, losses, self.reduction_factor)
+        rung = rung_at(step, self.min_steps, self.reduction_factor, self.min_early_stopping_rate)
+        if rung is None or (final is not None and rung >= final):
+            return False
+        return halving_decision(
+            rungs, self.key, trial_id, rung, losses, self.reduction_factor, self.guard, final
+        )
 
     def __repr__(self) -> str:
         return (
