@@ -69,11 +69,10 @@ def halving_decision(
     trials that reached ``final`` looked better at this rung than it does now (their
     record here dominates its values); none is stopped before ``guard`` trials got there.
     """
-    if not rungs.record(key, trial_id, rung, losses):
+    new, n, dominating = rungs.record_rank(key, trial_id, rung, losses)
+    if not new:
         return False  # decided when first recorded
-    n = rungs.count(key, rung)
-    keep = max(1, n // factor)
-    if rungs.dominating(key, rung, losses) < keep:
+    if dominating < max(1, n // factor):
         return False
     if guard <= 0 or final is None:
         return True

@@ -44,12 +44,10 @@ class Median(Stopper):
         mine = rungs.trial(self.key, trial_id)
         earlier = [v for s, v in mine.items() if s < step]
         best = tuple(min(col) for col in zip(losses, *earlier, strict=True))
-        if not rungs.record(self.key, trial_id, step, best) or step < self.min_steps:
+        new, n, dominating = rungs.record_rank(self.key, trial_id, step, best)
+        if not new or step < self.min_steps or n - 1 < self.min_trials:
             return False
-        others = rungs.count(self.key, step) - 1
-        if others < self.min_trials:
-            return False
-        return 2 * rungs.dominating(self.key, step, best) > others
+        return 2 * dominating > n - 1
 
     def __repr__(self) -> str:
         return (

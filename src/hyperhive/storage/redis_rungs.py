@@ -28,7 +28,7 @@ from hyperhive.storage.rungs import (
     dominates_count,
 )
 
-__all__ = ["RECORD", "RedisRungs"]
+__all__ = ["RECORD", "RECORD_RANK", "RedisRungs"]
 
 # KEYS: rungt rung rungv. ARGV: rung, trial, score, json.
 RECORD = """
@@ -36,6 +36,16 @@ if redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[4]) == 0 then return 0 end
 redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
 redis.call('HSET', KEYS[3], ARGV[2], ARGV[4])
 return 1
+"""
+
+# KEYS: rungt rung rungv. ARGV: rung, trial, score, json, exclusive score bound "(<score>".
+RECORD_RANK = """
+local new = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[4])
+if new == 1 then
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+  redis.call('HSET', KEYS[3], ARGV[2], ARGV[4])
+end
+return {new, redis.call('ZCARD', KEYS[2]), redis.call('ZCOUNT', KEYS[2], '-inf', ARGV[5])}
 """
 
 
@@ -61,6 +71,7 @@ class RedisRungs:
         self._r = store.client
         self._prefix = store.prefix
         self._record = self._r.register_script(RECORD)
+        self._record_rank = self._r.register_script(RECORD_RANK)
 
     def __reduce__(self) -> tuple[Any, tuple[Any]]:
         return RedisRungs, (self._store,)
@@ -99,6 +110,22 @@ class RedisRungs:
                 queued = 0
         if queued:
             pipe.execute()
+
+    def record_rank(
+        self, key: str, trial_id: int, rung: int, values: Sequence[float]
+    ) -> tuple[bool, int, int]:
+        vals = _clean(values)
+        keys = [
+            self._k("rungt", key, trial_id),
+            self._k("rung", key, rung),
+            self._k("rungv", key, rung),
+        ]
+        score = _score(vals[0])
+        args = [int(rung), int(trial_id), score, _encode(vals), "(" + score]
+        new, n, dom = self._record_rank(keys=keys, args=args)
+        if len(vals) > 1:
+            dom = self.dominating(key, rung, vals)
+        return bool(new), int(n), int(dom)
 
     def count(self, key: str, rung: int) -> int:
         return int(self._r.zcard(self._k("rung", key, rung)))

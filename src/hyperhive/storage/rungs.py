@@ -21,6 +21,9 @@ What a decision needs, and what each store answers without reading every record:
     objectives read that one rung's records.
 ``trial(key, trial_id) -> dict[rung, values]``
     one trial's own records (its learning curve, for the rules that need it).
+``record_rank(key, trial_id, rung, values) -> (new, count, dominating)``
+    the three above in one call (one round trip through Redis), what ASHA and the
+    median rule need per decision.
 ``best(key, rung, k) -> [(trial_id, values), ...]``
     the ``k`` best records at a rung: smallest first value (ties by trial id) with one
     objective, from the ordered index; with several, fewest dominating records (then
@@ -59,6 +62,13 @@ class RungStore(Protocol):
 
     def count(self, key: str, rung: int) -> int:
         """How many trials have a record at ``rung``."""
+        ...
+
+    def record_rank(
+        self, key: str, trial_id: int, rung: int, values: Sequence[float]
+    ) -> tuple[bool, int, int]:
+        """:meth:`record`, then :meth:`count` and :meth:`dominating` of ``values`` there,
+        in one call (one round trip for Redis): ``(new, count, dominating)``."""
         ...
 
     def dominating(self, key: str, rung: int, values: Sequence[float]) -> int:
@@ -156,6 +166,12 @@ class MemoryRungs:
     def trial(self, key: str, trial_id: int) -> dict[int, Values]:
         with self._lock:
             return dict(self._trials.get((key, int(trial_id)), {}))
+
+    def record_rank(
+        self, key: str, trial_id: int, rung: int, values: Sequence[float]
+    ) -> tuple[bool, int, int]:
+        new = self.record(key, trial_id, rung, values)
+        return new, self.count(key, rung), self.dominating(key, rung, values)
 
     def best(self, key: str, rung: int, k: int) -> list[tuple[int, Values]]:
         with self._lock:
@@ -291,6 +307,12 @@ class SQLiteRungs:
             "SELECT vals FROM stopper_rungs WHERE key = ? AND rung = ?", (key, int(rung))
         ).fetchall()
         return dominates_count([_decode(r[0]) for r in rows], vals)
+
+    def record_rank(
+        self, key: str, trial_id: int, rung: int, values: Sequence[float]
+    ) -> tuple[bool, int, int]:
+        new = self.record(key, trial_id, rung, values)
+        return new, self.count(key, rung), self.dominating(key, rung, values)
 
     def best(self, key: str, rung: int, k: int) -> list[tuple[int, Values]]:
         conn = self._conn()
