@@ -12,7 +12,8 @@ What a decision needs, and what each store answers without reading every record:
     keep a trial's values at a rung; the first record of a (trial, rung) wins, so a
     repeated report changes nothing (True when the record is new).
 ``count(key, rung) -> int``
-    how many trials have a record at the rung.
+    how many trials have a record at the rung (SQLite keeps the sizes in a table that a
+    trigger updates, so this reads one row).
 ``dominating(key, rung, values) -> int``
     how many records at the rung dominate ``values`` (no worse in every objective,
     better in one). With one objective: how many are strictly smaller. One
@@ -197,6 +198,13 @@ CREATE TABLE IF NOT EXISTS stopper_rungs (
     v0 REAL NOT NULL, vals TEXT NOT NULL, PRIMARY KEY (key, trial, rung)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS stopper_rungs_order ON stopper_rungs (key, rung, v0);
+CREATE TABLE IF NOT EXISTS stopper_rung_sizes (
+    key TEXT NOT NULL, rung INTEGER NOT NULL, n INTEGER NOT NULL, PRIMARY KEY (key, rung)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS stopper_rungs_size AFTER INSERT ON stopper_rungs BEGIN
+    INSERT INTO stopper_rung_sizes (key, rung, n) VALUES (NEW.key, NEW.rung, 1)
+    ON CONFLICT (key, rung) DO UPDATE SET n = n + 1;
+END;
 """
 
 
@@ -287,11 +295,11 @@ class SQLiteRungs:
         row = (
             self._conn()
             .execute(
-                "SELECT COUNT(*) FROM stopper_rungs WHERE key = ? AND rung = ?", (key, int(rung))
+                "SELECT n FROM stopper_rung_sizes WHERE key = ? AND rung = ?", (key, int(rung))
             )
             .fetchone()
         )
-        return int(row[0])
+        return int(row[0]) if row else 0
 
     def dominating(self, key: str, rung: int, values: Sequence[float]) -> int:
         vals = _clean(values)
