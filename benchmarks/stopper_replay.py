@@ -232,7 +232,13 @@ def rank_correlations(table: Table) -> dict[int, float]:
     from scipy.stats import spearmanr
 
     mean = table.curves.mean(axis=1)
-    return {e: float(spearmanr(mean[:, e - 1], mean[:, -1])[0]) for e in (1, 3, 9)}
+    out = {e: float(spearmanr(mean[:, e - 1], mean[:, -1])[0]) for e in (1, 3, 9)}
+    # Where the final top 10 stood after 1 and 3 epochs (median percentile; 0 = best).
+    top = np.argsort(mean[:, -1], kind="stable")[:10]
+    for e in (1, 3):
+        pct = np.argsort(np.argsort(mean[:, e - 1], kind="stable"), kind="stable") / table.n
+        out[-e] = float(np.median(pct[top]) * 100)
+    return out
 
 
 _TABLES: dict[str, Table] = {}
@@ -266,13 +272,15 @@ def main() -> None:
     info = machine_info()
     print(f"load average at start: {info.get('loadavg')}")
     rows: list[dict[str, Any]] = []
-    print("\n| task | metric | best final | rank corr. epoch 1 / 3 / 9 vs 27 |")
-    print("| --- | --- | --- | --- |")
+    print("\n| task | metric | best final | rank corr. epoch 1 / 3 / 9 vs 27 "
+          "| final top 10: median percentile at epoch 1 / 3 |")  # fmt: skip
+    print("| --- | --- | --- | --- | --- |")
     for table in tables:
         rc = rank_correlations(table)
         metric = meta["tasks"][table.name]["metric"]
-        print(f"| {table.name} | {metric} | {table.best:.4f} | "
-              f"{rc[1]:.2f} / {rc[3]:.2f} / {rc[9]:.2f} |")  # fmt: skip
+        corr = f"{rc[1]:.2f} / {rc[3]:.2f} / {rc[9]:.2f}"
+        print(f"| {table.name} | {metric} | {table.best:.4f} | {corr} | "
+              f"{rc[-1]:.0f}% / {rc[-3]:.0f}% |")  # fmt: skip
     jobs = []
     for table in tables:
         for workers in args.workers:
