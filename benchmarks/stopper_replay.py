@@ -295,9 +295,15 @@ def main() -> None:
         import multiprocessing
 
         with multiprocessing.get_context("fork").Pool(args.jobs) as pool:
-            flat = pool.map(_one, jobs, chunksize=1)
+            flat = []
+            for job, regrets in zip(jobs, pool.imap(_one, jobs), strict=True):
+                flat.append(regrets)
+                print(*job, *(f"{r:.4f}" for r in regrets), flush=True)
     else:
-        flat = [_one(job) for job in jobs]
+        flat = []
+        for job in jobs:
+            flat.append(_one(job))
+            print(*job, *(f"{r:.4f}" for r in flat[-1]), flush=True)
     grouped: dict[tuple[str, int, str, str], list[list[float]]] = {}
     for job, regrets in zip(jobs, flat, strict=True):
         grouped.setdefault(job[:4], []).append(regrets)
