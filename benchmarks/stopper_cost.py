@@ -127,9 +127,18 @@ def main() -> None:
             filler.setup(dirs, seed=0, rungs=memory)
             if name == "lce":
                 next_id = fill_curves(memory, args.stored, seed=0)
+                records = list(memory.items())
+            elif n_obj > 1:
+                # Filling through a several-objective rule reads whole rungs at every
+                # decision (quadratic); fill with one objective, then store both values.
+                single = make()
+                single.setup("minimize", seed=0, rungs=MemoryRungs())
+                next_id = fill(single, 1, args.stored, seed=0)
+                records = [(k, t, r, (v[0], v[0] * v[0])) for k, t, r, v in single.rungs.items()]
+                memory.record_many(records)
             else:
                 next_id = fill(filler, n_obj, args.stored, seed=0)
-            records = list(memory.items())
+                records = list(memory.items())
             sqlite = SQLiteRungs(Path(tmp) / f"{name.split()[0]}{n_obj}" / "journal.sqlite")
             sqlite.record_many(records)
             redis = RedisRungs(server.url, run=f"cost-{name.split()[0]}{n_obj}")

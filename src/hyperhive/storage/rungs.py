@@ -183,6 +183,11 @@ class MemoryRungs:
                 return [(t, (v,)) for v, t in top]
         return best_by_rank(list(zip(ids, records, strict=True)), k)
 
+    def record_many(self, records: Iterable[tuple[str, int, int, Sequence[float]]]) -> None:
+        """Add many ``(key, trial_id, rung, values)`` records."""
+        for key, trial_id, rung, values in records:
+            self.record(key, trial_id, rung, values)
+
     def items(self) -> Iterator[tuple[str, int, int, Values]]:
         """Every record as ``(key, trial_id, rung, values)`` (to copy into another store)."""
         with self._lock:
