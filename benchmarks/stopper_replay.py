@@ -21,7 +21,9 @@ Protocol (BENCHMARKS.md, section 5):
 
 The harness drives the optimizer's ask/tell and the stopper's ``report`` directly (the
 search loop's ``stopper=`` keyword arrives with the loop integration); a stopped trial
-is told with its last reported value, as the loop will record it.
+is told with status ``stopped`` and its last reported value, as the loop will record it
+(``--tell-stopped done`` tells it as ``done`` instead: today's optimizers use only
+``done`` trials, so they learn nothing from ``stopped`` ones).
 
 Usage::
 
@@ -55,6 +57,9 @@ from hyperhive import stoppers  # noqa: E402
 from hyperhive.trial import Trial, TrialStatus  # noqa: E402
 
 CURVES = HERE / "stopper_curves.npz"
+#: Tell the optimizer a stopped trial as ``done`` with its last value (``--tell-stopped
+#: done``) instead of ``stopped`` (which today's optimizers skip as they skip failures).
+TELL_DONE = False
 FRACTIONS = (0.25, 0.5, 1.0)
 FULL_TRAININGS = 100
 
@@ -195,7 +200,7 @@ def replay(
             stop = stopper is not None and stopper.report(slot["trial"].id, value, step)
             if stop or step >= table.epochs:
                 trial = slot["trial"]
-                trial.status = TrialStatus.STOPPED if stop else TrialStatus.DONE
+                trial.status = TrialStatus.STOPPED if stop and not TELL_DONE else TrialStatus.DONE
                 trial.objective = value
                 prop.tell(trial)
                 if not stop:
@@ -261,11 +266,14 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=10)
     ap.add_argument("--curves", type=Path, default=CURVES)
     ap.add_argument("--jobs", type=int, default=1, help="processes (fork)")
+    ap.add_argument("--tell-stopped", choices=["stopped", "done"], default="stopped")
     ap.add_argument("--tasks", nargs="*", default=None)
     ap.add_argument("--optimizers", nargs="*", default=["random", "auto"])
     ap.add_argument("--workers", nargs="*", type=int, default=[1, 8])
     ap.add_argument("--methods", nargs="*", default=[*STOPPERS, "const1+top3", "const3+top3"])
     args = ap.parse_args()
+    global TELL_DONE
+    TELL_DONE = args.tell_stopped == "done"
     with np.load(args.curves) as data:
         meta = json.loads(str(data["meta"]))
         tables = [Table(t, data, meta) for t in (args.tasks or meta["tasks"])]
