@@ -128,13 +128,42 @@ def dominates_count(records: Sequence[Values], values: Sequence[float]) -> int:
     return int(np.count_nonzero(no_worse & better))
 
 
+class _Rows:
+    """One rung's values in a growing array, scanned vectorized for several objectives."""
+
+    def __init__(self, k: int) -> None:
+        import numpy as np
+
+        self.data = np.empty((16, k))
+        self.n = 0
+
+    def append(self, values: Values) -> None:
+        import numpy as np
+
+        if self.n == len(self.data):
+            self.data = np.concatenate([self.data, np.empty_like(self.data)])
+        self.data[self.n] = values
+        self.n += 1
+
+    def dominating(self, values: Values) -> int:
+        import numpy as np
+
+        arr = self.data[: self.n]
+        v = np.asarray(values, dtype=float)
+        return int(np.count_nonzero(np.all(arr <= v, axis=1) & np.any(arr < v, axis=1)))
+
+    def rows(self) -> list[Values]:
+        return [tuple(float(x) for x in row) for row in self.data[: self.n]]
+
+
 class MemoryRungs:
-    """Rung records in this process (a sorted list per rung for one objective)."""
+    """Rung records in this process (a sorted list per rung for one objective, a growing
+    array for several)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sorted: dict[tuple[str, int], list[tuple[float, int]]] = {}
-        self._records: dict[tuple[str, int], list[Values]] = {}
+        self._records: dict[tuple[str, int], _Rows] = {}
         self._ids: dict[tuple[str, int], list[int]] = {}
         self._trials: dict[tuple[str, int], dict[int, Values]] = {}
 
@@ -147,7 +176,10 @@ class MemoryRungs:
             mine[int(rung)] = vals
             entry = (vals[0], int(trial_id))
             bisect.insort(self._sorted.setdefault((key, int(rung)), []), entry)
-            self._records.setdefault((key, int(rung)), []).append(vals)
+            rows = self._records.get((key, int(rung)))
+            if rows is None:
+                rows = self._records[(key, int(rung))] = _Rows(len(vals))
+            rows.append(vals)
             self._ids.setdefault((key, int(rung)), []).append(int(trial_id))
             return True
 
@@ -161,8 +193,8 @@ class MemoryRungs:
             if len(vals) == 1:
                 entries = self._sorted.get((key, int(rung)), [])
                 return bisect.bisect_left(entries, (vals[0], -math.inf))
-            records = list(self._records.get((key, int(rung)), ()))
-        return dominates_count(records, vals)
+            rows = self._records.get((key, int(rung)))
+            return 0 if rows is None else rows.dominating(vals)
 
     def trial(self, key: str, trial_id: int) -> dict[int, Values]:
         with self._lock:
@@ -176,12 +208,14 @@ class MemoryRungs:
 
     def best(self, key: str, rung: int, k: int) -> list[tuple[int, Values]]:
         with self._lock:
-            records = list(self._records.get((key, int(rung)), ()))
-            ids = list(self._ids.get((key, int(rung)), ()))
-            if records and len(records[0]) == 1:
+            rows = self._records.get((key, int(rung)))
+            if rows is None:
+                return []
+            if rows.data.shape[1] == 1:
                 top = self._sorted[(key, int(rung))][: max(int(k), 0)]
                 return [(t, (v,)) for v, t in top]
-        return best_by_rank(list(zip(ids, records, strict=True)), k)
+            items = list(zip(self._ids[(key, int(rung))], rows.rows(), strict=True))
+        return best_by_rank(items, k)
 
     def record_many(self, records: Iterable[tuple[str, int, int, Sequence[float]]]) -> None:
         """Add many ``(key, trial_id, rung, values)`` records."""
