@@ -90,7 +90,7 @@ def run_deephyper_job(job: Any) -> dict[str, Any]:
 
 
 def _warm(_: int = 0) -> int:
-    import hyperhive.executors._remote  # noqa: F401 - what the first trial would import
+    import hyperhive.executors.remote  # noqa: F401 - what the first trial would import
 
     time.sleep(0.3)
     return os.getpid()

@@ -30,7 +30,12 @@ from hyperhive.space import (
 )
 from hyperhive.trial import Trial, TrialStatus, current_trial, report, should_stop
 
-__version__ = "0.1.0"
+try:  # the installed distribution's version, so that it and `hyperhive --version` agree
+    from importlib.metadata import PackageNotFoundError, version
+
+    __version__ = version("hyperhive")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "Categorical",

@@ -24,6 +24,8 @@ def test_demo_tiny(cli, tmp_path: Path) -> None:
     assert (frame["status"] == "done").all(), frame[["status", "reason"]]
     assert frame["objective"].between(0.0, 1.0).all()
     assert "m:std" in frame.columns
+    assert (run_dir / "report.html").is_file()  # the demo ends with its report
+    assert "report: " in out and "report.html" in out
 
 
 def test_demo_objective_in_process() -> None:

@@ -147,3 +147,51 @@ def test_executor_address_builds_the_executor(
     assert made["workers"] == 3
     assert isinstance(made["executor"], Fake)
     assert made["store"] == "redis://db:6379/0"
+
+
+def test_worker_takes_initial_points_and_warm_start(
+    cli, problem_file: Path, tmp_path: Path
+) -> None:
+    import hyperhive as hh
+
+    first = tmp_path / "first"
+    res = cli(
+        "run",
+        problem_file,
+        "--executor",
+        "serial",
+        "--max-evals",
+        3,
+        "--run-dir",
+        first,
+        "--no-progress",
+    )
+    assert res.exit_code == 0, res.output
+    problem_file.write_text(problem_file.read_text() + '\ninitial_points = [{"x": 1.0, "k": 1}]\n')
+    shared = tmp_path / "shared"
+    res = cli(
+        "worker",
+        problem_file,
+        "--run-dir",
+        shared,
+        "--executor",
+        "serial",
+        "--max-evals",
+        3,
+        "--warm-start",
+        first,
+        "--no-progress",
+    )
+    assert res.exit_code == 0, res.output
+    records = hh.load(shared).records
+    assert records[0].config == {"x": 1.0, "k": 1} and records[0].objective == 1.0
+    res = cli(
+        "worker",
+        problem_file,
+        "--run-dir",
+        tmp_path / "x",
+        "--warm-start",
+        tmp_path / "missing",
+        "--no-progress",
+    )
+    assert res.exit_code == 2 and "missing" in res.stderr

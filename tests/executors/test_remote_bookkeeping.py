@@ -9,27 +9,27 @@ import time
 from typing import Any
 
 import hyperhive as hh
-from hyperhive.executors._remote import RemoteExecutor, _Entry
-from hyperhive.executors._wire import outcome_to_wire
+from hyperhive.executors import ClusterExecutor, TrialEntry
+from hyperhive.executors._protocol import outcome_to_wire
 from hyperhive.executors.local import Thread
 from hyperhive.testing.flight import max_in_flight
 
 
-class _Idle(RemoteExecutor):
+class _Idle(ClusterExecutor):
     """A remote executor with no engine: only its bookkeeping is exercised."""
 
     name = "idle"
 
-    def _connect(self) -> None: ...
+    def connect(self) -> None: ...
 
-    def _launch(self, trial_id: int, task_wire: tuple[Any, ...], isolate: bool) -> Any:
+    def launch(self, trial_id: int, task_wire: tuple[Any, ...], isolate: bool) -> Any:
         return None
 
-    def _abort(self, entry: _Entry) -> None: ...
+    def abort(self, entry: TrialEntry) -> None: ...
 
-    def _signal(self, entry: _Entry, what: str) -> None: ...
+    def signal(self, entry: TrialEntry, what: str) -> None: ...
 
-    def _close(self) -> None: ...
+    def disconnect(self) -> None: ...
 
 
 def _started_idle(workers: int = 2) -> tuple[_Idle, list[tuple[int, Any]]]:
@@ -42,17 +42,17 @@ def _started_idle(workers: int = 2) -> tuple[_Idle, list[tuple[int, Any]]]:
 def test_reports_reach_the_sink_in_order_and_once():
     ex, got = _started_idle()
     fut = ex.submit(hh.executors.TrialTask(1, {}))
-    ex._report(1, 0, 0, "a", 0.0)
-    ex._report(1, 2, 2, "c", 0.0)  # ahead of report 1: held back
+    ex.trial_report(1, 0, 0, "a", 0.0)
+    ex.trial_report(1, 2, 2, "c", 0.0)  # ahead of report 1: held back
     assert got == [(1, "a")]
-    ex._report(1, 1, 1, "b", 0.0)
-    ex._report(1, 1, 1, "b", 0.0)  # a copy
+    ex.trial_report(1, 1, 1, "b", 0.0)
+    ex.trial_report(1, 1, 1, "b", 0.0)  # a copy
     assert got == [(1, "a"), (1, "b"), (1, "c")]
     wire = outcome_to_wire(
         hh.executors.TrialOutcome(1, hh.TrialStatus.DONE, objective=1.0, started=1.0, finished=2.0)
     )
     reports = [(i, v, 0.0) for i, v in enumerate("abcd")]
-    ex._finished(1, wire, reports)  # only the one not forwarded live is new
+    ex.trial_finished(1, wire, reports)  # only the one not forwarded live is new
     assert got == [(1, "a"), (1, "b"), (1, "c"), (1, "d")]
     assert fut.result().status == hh.TrialStatus.DONE
     ex.shutdown(wait=False)
@@ -61,9 +61,9 @@ def test_reports_reach_the_sink_in_order_and_once():
 def test_reports_held_for_a_gap_are_given_when_the_trial_is_lost():
     ex, got = _started_idle()
     fut = ex.submit(hh.executors.TrialTask(2, {}))
-    ex._report(2, 0, 0, "a", 0.0)
-    ex._report(2, 2, 2, "c", 0.0)  # report 1 died with the worker
-    ex._failed(2, hh.TrialStatus.LOST, "worker died")
+    ex.trial_report(2, 0, 0, "a", 0.0)
+    ex.trial_report(2, 2, 2, "c", 0.0)  # report 1 died with the worker
+    ex.trial_failed(2, hh.TrialStatus.LOST, "worker died")
     assert got == [(2, "a"), (2, "c")]
     assert fut.result().status == hh.TrialStatus.LOST
     ex.shutdown(wait=False)
@@ -93,8 +93,8 @@ def test_dispatch_measured_only_for_trials_sent_to_a_free_worker():
     ex.submit(hh.executors.TrialTask(1, {}))
     ex.submit(hh.executors.TrialTask(2, {}))  # queued behind trial 1
     time.sleep(0.02)
-    ex._started(1, "w")
-    ex._started(2, "w")
+    ex.trial_started(1, "w")
+    ex.trial_started(2, "w")
     assert len(ex._waits.waits) == 1 and ex._waits.waits[0] >= 0.02
     ex.shutdown(wait=False)
 

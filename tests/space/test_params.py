@@ -147,3 +147,12 @@ def test_unit_positions() -> None:
     f = Float(1e-3, 1e-1, log=True)
     assert f.codes_to_unit(np.array([1e-2]))[0] == pytest.approx(0.5)
     assert f.unit_to_codes(np.array([-5.0, 5.0])).tolist() == [1e-3, 1e-1]
+
+
+def test_log_float_with_bounds_equal_in_log_space_maps_to_the_middle() -> None:
+    # 9.0 and the next float up have the same logarithm: no division by zero, no NaN.
+    p = Float(9.0, 9.000000000000002, log=True)
+    u = p.codes_to_unit(np.array([9.0, 9.000000000000002]))
+    assert np.array_equal(u, [0.5, 0.5])
+    back = p.unit_to_codes(u)
+    assert np.all((back >= 9.0) & (back <= 9.000000000000002))

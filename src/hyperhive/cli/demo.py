@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import time
+from pathlib import Path
 from typing import Any
 
 import hyperhive as hh
@@ -39,10 +40,10 @@ def make_space() -> Any:
         {
             "learning_rate": hh.Float(0.01, 1.0, log=True),
             "max_leaf_nodes": hh.Int(4, 64, log=True),
-            "max_depth": hh.Ordinal([2, 3, 4, 6, 8, 12]),
+            "max_depth": hh.Ordinal((2, 3, 4, 6, 8, 12)),
             "min_samples_leaf": hh.Int(2, 100, log=True),
             "l2_regularization": hh.Float(1e-4, 10.0, log=True),
-            "max_bins": hh.Ordinal([16, 32, 64, 128, 255]),
+            "max_bins": hh.Ordinal((16, 32, 64, 128, 255)),
         }
     )
 
@@ -93,3 +94,14 @@ def objective(config: dict[str, Any]) -> dict[str, Any]:
         "std": float(np.std(scores)),
         "fit_seconds": round(time.perf_counter() - start, 3),
     }
+
+
+def write_report(result: Any) -> Path | None:
+    """Write the HTML report of a demo run to ``<run_dir>/report.html`` (None in memory).
+
+    Raises:
+        ImportError: plotly (the ``report`` extra) is missing.
+    """
+    if result.run_dir is None:
+        return None
+    return Path(result.report(Path(result.run_dir) / "report.html"))

@@ -25,6 +25,9 @@ DEFAULT_NAMES = (
     "run_dir",
     "seed",
     "callbacks",
+    "initial_points",
+    "warm_start",
+    "slots_per_trial",
 )
 
 
@@ -161,7 +164,7 @@ def load_problem(path: str | Path) -> Problem:
         # Skip imported helpers that happen to share a name (``from random import seed``).
         if value is None or isinstance(value, ModuleType):
             continue
-        if callable(value) and n not in ("optimizer", "executor"):
+        if callable(value) and n not in ("optimizer", "executor", "slots_per_trial"):
             continue
         defaults[n] = value
     path_ = p.resolve()

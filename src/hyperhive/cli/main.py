@@ -68,6 +68,14 @@ Directions = Annotated[
         metavar="DIRECTION",
     ),
 ]
+WarmStart = Annotated[
+    Path | None,
+    typer.Option(
+        "--warm-start",
+        metavar="RUN_DIR",
+        help="An earlier run whose finished trials the optimizer learns from first.",
+    ),
+]
 Progress = Annotated[
     bool | None,
     typer.Option(
@@ -143,19 +151,20 @@ def _search(
     *,
     peer: bool = False,
 ) -> Any:
-    """Call ``hh.search`` (``hh.worker`` with ``peer``); bad arguments become a one-line
-    error with exit code 2.
+    """Call ``hh.search`` (``hh.worker`` with ``peer``); bad arguments, and a run
+    directory that another driver holds, become a one-line error with exit code 2.
 
     ``fresh`` is a run directory this command created; it is removed again when the
     search refused to start and left it empty.
     """
     import hyperhive as hh
+    from hyperhive.storage.lock import RunLockedError
 
     try:
         if peer:
             return hh.worker(objective, space, **kwargs)
         return hh.search(objective, space, **kwargs)
-    except (ValueError, TypeError, ImportError) as exc:
+    except (ValueError, TypeError, ImportError, FileNotFoundError, RunLockedError) as exc:
         if fresh is not None:
             with contextlib.suppress(OSError):
                 fresh.rmdir()  # only succeeds while empty
@@ -191,6 +200,25 @@ def _with_address(kwargs: dict[str, Any], address: str | None) -> None:
         fail(str(exc))
     except (ValueError, TypeError) as exc:
         fail(f"cannot use executor {name!r} at {address!r}: {exc}")
+
+
+def _refuse_if_driven(run_dir: Path) -> None:
+    """Exit 2 (one line naming the holder) when another driver holds ``run_dir``.
+
+    Only so that nothing else is printed first: ``hh.search`` takes the lock itself and
+    refuses the same way when another driver takes it in between.
+    """
+    from hyperhive.storage import DriverLock, RunDir, RunLockedError
+
+    if not run_dir.is_dir():
+        return
+    lock = DriverLock(run_dir / RunDir.LOCK)
+    try:
+        holder = lock.holder()
+    except OSError:  # unreadable: the search reports what is wrong
+        return
+    if holder:
+        fail(str(RunLockedError(lock.path, holder)))
 
 
 def _report(result: Any, elapsed: float, title: str) -> int:
@@ -249,12 +277,17 @@ def _search_and_exit(
     fresh: Path | None,
     title: str,
     peer: bool = False,
+    after: Any = None,
 ) -> NoReturn:
-    """Run the search (progress shown by default on a terminal), report, exit with its code."""
+    """Run the search (progress shown by default on a terminal), report, call ``after`` with
+    the result, exit with its code."""
     kwargs["progress"] = sys.stderr.isatty() if progress is None else progress
     start = time.monotonic()
     result = _search(objective, space, kwargs, fresh, peer=peer)
-    raise typer.Exit(_report(result, time.monotonic() - start, title))
+    code = _report(result, time.monotonic() - start, title)
+    if after is not None:
+        after(result)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -291,8 +324,9 @@ def run(
         None, "--max-failures", help="Stop after this many failed or timed-out trials."
     ),
     max_retries: int | None = typer.Option(
-        None, "--max-retries", help="How often a lost trial (dead worker) is re-run."
+        None, "--max-retries", help="How often a trial whose worker died is re-run (then it fails)."
     ),
+    warm_start: WarmStart = None,
     progress: Progress = None,
 ) -> None:
     """Search the problem defined in FILE.
@@ -300,7 +334,8 @@ def run(
     FILE defines `space` (a hyperhive.Space or a dict) and `objective(config)`. It may
     also set defaults for the options as module variables: direction, max_evals,
     timeout, trial_timeout, max_failures, max_retries, workers, executor, optimizer,
-    seed, run_dir, callbacks. Options given here override them.
+    seed, run_dir, callbacks, initial_points, warm_start, slots_per_trial. Options
+    given here override them.
     """
     problem, kwargs = _problem_options(
         file,
@@ -316,12 +351,14 @@ def run(
         max_failures=max_failures,
         max_retries=max_retries,
         store=store,
+        warm_start=warm_start,
     )
     _with_address(kwargs, executor_address)
     fresh = None
     if kwargs.get("run_dir") is None:
         kwargs["run_dir"] = fresh = fresh_run_dir(problem.path.stem)
     rd = Path(kwargs["run_dir"])
+    _refuse_if_driven(rd)
     verb = "resuming" if (rd / "run.json").exists() else "starting"
     err.print(f"{verb} a search of {escape(str(file))} in {escape(relative(rd))}", highlight=False)
     _search_and_exit(
@@ -375,11 +412,12 @@ def worker(
         None, "--max-failures", help="Stop every peer after this many failed or timed-out trials."
     ),
     max_retries: int | None = typer.Option(
-        None, "--max-retries", help="How often a lost trial (dead peer) is re-run."
+        None, "--max-retries", help="How often a trial whose worker died is re-run (then it fails)."
     ),
     peer: str | None = typer.Option(
         None, "--peer", metavar="NAME", help="This peer's name (default host-pid-random)."
     ),
+    warm_start: WarmStart = None,
     progress: Progress = None,
 ) -> None:
     """Run one peer of a decentralized search of the problem in FILE.
@@ -388,7 +426,8 @@ def worker(
     --store and --run-dir name: they share the trials through the store, and the run
     ends for all of them once --max-evals trials are counted across peers. Without
     --store the peers share the run directory's SQLite journal (one host, local disk).
-    FILE may set defaults as for `hyperhive run`.
+    FILE may set defaults as for `hyperhive run` (initial_points, warm_start and
+    slots_per_trial included, with the same meaning).
     """
     problem, kwargs = _problem_options(
         file,
@@ -405,6 +444,7 @@ def worker(
         max_failures=max_failures,
         max_retries=max_retries,
         peer=peer,
+        warm_start=warm_start,
     )
     if store is None and kwargs.get("run_dir") is None:
         fail("hyperhive worker needs --store URL (e.g. redis://host:6379/0) or --run-dir DIR")
@@ -520,8 +560,10 @@ def demo(
         problem.require_sklearn()
     except problem.MissingDependency as exc:
         fail(str(exc))
-    fresh = None if run_dir is not None else fresh_run_dir("demo")
-    rd = run_dir if run_dir is not None else fresh
+    if run_dir is None:
+        fresh = rd = fresh_run_dir("demo")
+    else:
+        fresh, rd = None, run_dir
     verb = "resuming" if (rd / "run.json").exists() else "starting"
     err.print(
         f"{verb} the demo in {escape(relative(rd))}: tuning HistGradientBoostingClassifier on "
@@ -545,6 +587,7 @@ def demo(
         progress,
         fresh,
         f"demo ended: {problem.METRIC}",
+        after=view.demo_report,
     )
 
 
@@ -579,6 +622,13 @@ def _write_atomic(path: Path, text: str) -> None:
         Path(tmp).unlink(missing_ok=True)
         raise
 
+
+from hyperhive.cli.ensemble import ensemble as _ensemble  # noqa: E402 - beside its registration
+
+app.command("ensemble")(_ensemble)
+from hyperhive.cli import view  # noqa: E402 - its commands use the helpers above
+
+view.register(app)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -170,13 +170,13 @@ def trials_table(
     else:
         table.add_column("config", ratio=1)
     table.add_column("seconds", justify="right")
-    for tid, status, vals, params, dur in rows:
+    for tid, status, vals, params, seconds in rows:
         if wide:
             cells = params
         else:
             pairs = [f"{n}={v}" for n, v in zip(names, params, strict=True) if v != ""]
             cells = [" ".join(pairs)]
-        table.add_row(tid, Text(status, style=STATUS_STYLE.get(status, "")), *vals, *cells, dur)
+        table.add_row(tid, Text(status, style=STATUS_STYLE.get(status, "")), *vals, *cells, seconds)
     return table
 
 

@@ -1,4 +1,4 @@
-"""Killable trials on remote workers: a child process per worker slot.
+"""Killable trials on cluster workers: the parent side of a child host per worker slot.
 
 Dask threads and MPI ranks cannot be interrupted, so a trial that must be ended
 (``trial_timeout``, cancellation) runs in a child process of the worker. The child
@@ -12,52 +12,42 @@ next trial. Each child also exits
   worker holds, and ends its own process group on EOF), and
 * after :data:`IDLE_EXIT` seconds without a task.
 
-Wire: pickled tuples over a socket pair (:class:`multiprocessing.connection.Connection`).
-
-worker to child
-    ``(LOAD, key, payload, sys_path)``, ``(TASK, task_wire)``, ``(STOP, trial_id)``
-child to worker
-    ``(ACK, trial_id)`` (objective loaded, trial starting),
-    ``(REPORT, trial_id, step, value, time)``, ``(DONE, outcome_wire)``
+The child runs :func:`hyperhive.executors._child.isolated_main` and speaks the one
+protocol of :mod:`hyperhive.executors._protocol` over a socket pair
+(:class:`multiprocessing.connection.Connection`); each task asks for an ``ACK``, so a
+child that dies before it took the task is told apart from one that died running it.
 """
 
 from __future__ import annotations
 
-import collections
 import os
-import pickle
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
+from hyperhive.executors._child import IDLE_EXIT
 from hyperhive.executors._procs import SIGKILL, describe_exit, group_alive, send_signal
-from hyperhive.executors._wire import (
-    Control,
-    WorkerChannel,
+from hyperhive.executors._protocol import (
+    Msg,
+    dumps,
     failed_outcome,
+    loads,
     outcome_from_wire,
-    outcome_to_wire,
-    task_from_wire,
     task_to_wire,
 )
 from hyperhive.executors.base import TrialOutcome, TrialTask
-from hyperhive.executors.runner import HOST, run_trial
+from hyperhive.executors.channel import Control, WorkerChannel
+from hyperhive.executors.runner import HOST
 from hyperhive.trial import TrialStatus
 
-__all__ = ["ChildHost", "IDLE_EXIT", "host_for_thread", "release_hosts"]
+__all__ = ["IDLE_EXIT", "ChildHost", "host_for_thread", "release_hosts"]
 
-LOAD, TASK, STOP = 1, 2, 3
-ACK, REPORT, DONE = 11, 12, 13
-
-#: Seconds a child waits for a task before it exits on its own.
-IDLE_EXIT = 60.0
 #: Seconds between checks of the stop/kill flags while a trial runs.
 POLL = 0.05
 #: Seconds a child may take to start and load the objective (on top of trial_timeout).
@@ -111,7 +101,7 @@ class ChildHost:
         fd = child.fileno()
         try:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "hyperhive.executors._isolated", str(fd), str(life_r)],
+                [sys.executable, "-m", "hyperhive.executors._child", str(fd), str(life_r)],
                 pass_fds=(fd, life_r),
                 start_new_session=True,
                 stdin=subprocess.DEVNULL,
@@ -200,11 +190,11 @@ class ChildHost:
                 task.trial_id, worker, "the trial's child process ended twice before it started"
             )
 
-    def _send(self, msg: tuple[Any, ...]) -> None:
+    def _send(self, kind: Msg, *fields: Any) -> None:
         if self.conn is None:
             raise _Resend
         try:
-            self.conn.send_bytes(pickle.dumps(msg, pickle.HIGHEST_PROTOCOL))
+            self.conn.send_bytes(dumps(kind, *fields))
         except OSError as exc:
             raise _Resend from exc
 
@@ -219,9 +209,9 @@ class ChildHost:
         worker: str,
     ) -> TrialOutcome:
         if self.key != key:
-            self._send((LOAD, key, fetch(), list(sys.path)))
+            self._send(Msg.LOAD, key, fetch(), list(sys.path))
             self.key = key
-        self._send((TASK, task_to_wire(task)))
+        self._send(Msg.TASK, task_to_wire(task), False, True)
         started = time.time()
         limit = task.timeout
         deadline = time.monotonic() + (limit or 0.0) + LOAD_ALLOWANCE if limit else None
@@ -250,12 +240,12 @@ class ChildHost:
             if not stop_sent and control.stop_requested():
                 stop_sent = True
                 try:
-                    self._send((STOP, task.trial_id))
+                    self._send(Msg.STOP, task.trial_id)
                 except _Resend:
                     pass
             wait = POLL if deadline is None else max(0.0, min(POLL, deadline - now))
             try:
-                msg = pickle.loads(conn.recv_bytes()) if conn.poll(wait) else None
+                msg = loads(conn.recv_bytes()) if conn.poll(wait) else None
             except (EOFError, OSError):
                 msg = None
                 try:
@@ -276,14 +266,15 @@ class ChildHost:
                     task.trial_id, TrialStatus.LOST, reason=reason, started=started,
                     finished=time.time(), worker=worker, host=HOST,
                 )  # fmt: skip
-            if msg[0] == REPORT:
-                channel.send_report(*msg[1:])
-            elif msg[0] == ACK:
+            if msg[0] == Msg.REPORT:
+                _, tid, _seq, step, value, t = msg
+                channel.send_report(tid, step, value, t)
+            elif msg[0] == Msg.ACK:
                 acked = True
                 started = time.time()
                 if limit is not None:
                     deadline = time.monotonic() + limit
-            elif msg[0] == DONE:
+            elif msg[0] == Msg.DONE:
                 outcome = outcome_from_wire(msg[1])
                 outcome.worker = worker
                 return outcome
@@ -295,116 +286,3 @@ def _kill_leftovers(pgid: int) -> None:
     while group_alive(pgid) and time.monotonic() < end:
         send_signal(pgid, SIGKILL, True)
         time.sleep(0.02)
-
-
-# -- the child process -----------------------------------------------------------------
-
-
-class _ChildChannel:
-    """The child's :class:`~hyperhive.trial.Channel`: reports up the socket, stops down it."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.lock = threading.Lock()
-        self.backlog: collections.deque[tuple[Any, ...]] = collections.deque()
-        self.trial: int | None = None
-        self.stop = False
-
-    def send(self, msg: tuple[Any, ...]) -> None:
-        data = pickle.dumps(msg, pickle.HIGHEST_PROTOCOL)
-        with self.lock:
-            self.conn.send_bytes(data)
-
-    def send_report(self, trial_id: int, step: int | None, value: Any, time: float) -> None:
-        self.send((REPORT, trial_id, step, value, time))
-
-    def stop_requested(self, trial_id: int) -> bool:
-        while not self.stop and self.conn.poll(0):
-            msg = pickle.loads(self.conn.recv_bytes())
-            if msg[0] == STOP:
-                self.stop = self.stop or msg[1] == self.trial
-            else:
-                self.backlog.append(msg)
-        return self.stop and trial_id == self.trial
-
-    def next_message(self, timeout: float) -> tuple[Any, ...] | None:
-        if self.backlog:
-            return self.backlog.popleft()
-        if not self.conn.poll(timeout):
-            return None
-        return pickle.loads(self.conn.recv_bytes())
-
-
-def _ignore_sigint(signum: int, frame: Any) -> None:
-    """Ctrl-C belongs to the driver (a handler, so that programs the trial runs keep theirs)."""
-
-
-def _watch_lifeline(fd: int) -> None:
-    def watch() -> None:
-        try:
-            while os.read(fd, 1):
-                pass
-        except OSError:
-            pass
-        try:
-            os.killpg(os.getpid(), SIGKILL)
-        finally:
-            os._exit(1)
-
-    threading.Thread(target=watch, name="hyperhive-lifeline", daemon=True).start()
-
-
-def child_main(fd: int, lifeline: int) -> None:
-    """Body of a child process: load objectives and run trials until idle or orphaned."""
-    signal.signal(signal.SIGINT, _ignore_sigint)
-    _watch_lifeline(lifeline)
-    channel = _ChildChannel(Connection(fd))
-    worker = os.environ.get("HYPERHIVE_WORKER", "child")
-    objective: Any = None
-    load_error: tuple[str, str] | None = None
-    while True:
-        try:
-            msg = channel.next_message(IDLE_EXIT)
-        except (EOFError, OSError):
-            return
-        if msg is None:
-            return
-        if msg[0] == LOAD:
-            _, _key, payload, path = msg
-            for entry in path:
-                if entry not in sys.path:
-                    sys.path.append(entry)
-            try:
-                objective, load_error = pickle.loads(payload), None
-            except BaseException as exc:  # noqa: BLE001 - reported with the trial
-                objective = None
-                load_error = (
-                    f"the objective could not be loaded in the trial's child process: "
-                    f"{type(exc).__name__}: {exc}",
-                    traceback.format_exc(),
-                )
-            del payload
-        elif msg[0] == TASK:
-            task = task_from_wire(msg[1])
-            channel.trial, channel.stop = task.trial_id, False
-            channel.send((ACK, task.trial_id))
-            if objective is None:
-                reason, trace = load_error or ("no objective was loaded", "")
-                outcome = failed_outcome(task.trial_id, worker, reason, trace)
-            else:
-                task.timeout = None  # the worker enforces it
-                outcome = run_trial(
-                    objective, task, channel, worker=worker, capture="fd", interrupt=False
-                )
-            channel.trial = None
-            try:
-                channel.send((DONE, outcome_to_wire(outcome)))
-            except (EOFError, OSError):
-                return
-            except Exception as exc:  # noqa: BLE001 - e.g. metadata that does not pickle
-                failed = failed_outcome(task.trial_id, worker, f"cannot send the outcome: {exc!r}")
-                channel.send((DONE, outcome_to_wire(failed)))
-
-
-if __name__ == "__main__":
-    child_main(int(sys.argv[1]), int(sys.argv[2]))

@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 from hyperhive.trial import TrialStatus
 
 __all__ = [
+    "CAPABILITIES",
     "Executor",
     "HyperhiveWarning",
     "ReportSink",
@@ -35,6 +36,10 @@ __all__ = [
 
 ReportSink = Callable[[int, "int | None", Any, float], None]
 """Driver-side callback ``sink(trial_id, step, value, time)``; must be thread-safe."""
+
+
+#: What an executor may declare in :attr:`Executor.capabilities`.
+CAPABILITIES = frozenset({"kill", "stop", "lost"})
 
 
 class HyperhiveWarning(UserWarning):
@@ -90,6 +95,13 @@ class Executor(abc.ABC):
     name: ClassVar[str] = ""
     #: True when ``trial_timeout`` is enforced by killing the trial.
     can_kill: ClassVar[bool] = False
+    #: What this executor can do (:data:`CAPABILITIES`), read by
+    #: :class:`hyperhive.testing.ExecutorContract` to skip what it cannot:
+    #: ``"kill"``: a trial past ``trial_timeout`` is ended with everything it started
+    #: (its process group); ``"stop"``: :meth:`request_stop` reaches a running trial;
+    #: ``"lost"``: a worker that dies ends its trial as ``lost`` and the executor goes on.
+    #: It may depend on how the executor was started (read it after :meth:`start`).
+    capabilities: frozenset[str] = frozenset({"stop"})
 
     def __init__(self, workers: int = 1) -> None:
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:

@@ -30,10 +30,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from hyperhive.executors._prefetch import check_prefetch
-from hyperhive.executors._remote import RemoteExecutor, _Entry, execute
-from hyperhive.executors._wire import Flags
 from hyperhive.executors.base import TrialTask
+from hyperhive.executors.channel import Flags
+from hyperhive.executors.cluster import ClusterExecutor, TrialEntry
 from hyperhive.executors.gpu import DevicePool, device_list, visible_env
+from hyperhive.executors.remote import execute
 from hyperhive.trial import TrialStatus
 
 __all__ = ["Dask"]
@@ -49,7 +50,7 @@ _LOCAL_CONFIG = {
 _LOST = {"KilledWorker", "FutureCancelledError", "CancelledError", "CommClosedError"}
 
 
-class Dask(RemoteExecutor):
+class Dask(ClusterExecutor):
     """Runs trials as tasks on a Dask ``distributed`` cluster.
 
     Args:
@@ -116,10 +117,10 @@ class Dask(RemoteExecutor):
         self._topic = f"hyperhive-{self.run_id}"
         self._signals: ThreadPoolExecutor | None = None
 
-    def _needs_isolation(self, task: TrialTask) -> bool:
+    def needs_isolation(self, task: TrialTask) -> bool:
         return task.timeout is not None or self.gpus_per_trial > 0
 
-    def _connect(self) -> None:
+    def connect(self) -> None:
         import dask
         from distributed import Client, LocalCluster, Variable
 
@@ -161,7 +162,7 @@ class Dask(RemoteExecutor):
             return n
         return max(1, sum(int(w.get("nthreads", 1)) for w in info))
 
-    def _launch(self, trial_id: int, task_wire: tuple[Any, ...], isolate: bool) -> Any:
+    def launch(self, trial_id: int, task_wire: tuple[Any, ...], isolate: bool) -> Any:
         fut = self.client.submit(
             _dask_trial,
             self.run_id,
@@ -181,15 +182,14 @@ class Dask(RemoteExecutor):
     def _on_done(self, trial_id: int, fut: Any) -> None:
         status = getattr(fut, "status", None)
         if status == "finished":
-            with self._lock:
-                if trial_id not in self._entries:  # resolved by its "done" event
-                    return
+            if self.entry(trial_id) is None:  # resolved by its "done" event
+                return
             try:
                 outcome_wire, reports = fut.result()
-            except Exception as exc:  # noqa: BLE001 - e.g. the result could not be fetched
-                self._failed(trial_id, TrialStatus.LOST, f"the result was lost: {exc!r}")
+            except Exception as lost:  # noqa: BLE001 - e.g. the result could not be fetched
+                self.trial_failed(trial_id, TrialStatus.LOST, f"the result was lost: {lost!r}")
                 return
-            self._finished(trial_id, outcome_wire, reports)
+            self.trial_finished(trial_id, outcome_wire, reports)
             return
         exc: BaseException | None = None
         if status != "cancelled":
@@ -200,28 +200,28 @@ class Dask(RemoteExecutor):
         name = type(exc).__name__ if exc is not None else "CancelledError"
         if name in _LOST:
             reason = f"the Dask worker running the trial died or left ({name}: {exc})"
-            self._failed(trial_id, TrialStatus.LOST, reason)
+            self.trial_failed(trial_id, TrialStatus.LOST, reason)
         else:
-            self._failed(trial_id, TrialStatus.FAILED, f"the Dask task failed: {exc!r}")
+            self.trial_failed(trial_id, TrialStatus.FAILED, f"the Dask task failed: {exc!r}")
 
     def _on_event(self, event: Any) -> None:
         msg = event[1]
         kind = msg[0]
         if kind == "report":
             _, tid, seq, step, value, t = msg
-            self._report(tid, seq, step, value, t)
+            self.trial_report(tid, seq, step, value, t)
         elif kind == "done":
-            self._finished(msg[1], msg[2], msg[3])
+            self.trial_finished(msg[1], msg[2], msg[3])
         elif kind == "start":
-            self._started(msg[1], msg[2])
+            self.trial_started(msg[1], msg[2])
 
-    def _abort(self, entry: _Entry) -> None:
+    def abort(self, entry: TrialEntry) -> None:
         if entry.handle is not None:
             entry.handle.cancel()
         if entry.where is not None:
-            self._signal(entry, "kill")
+            self.signal(entry, "kill")
 
-    def _signal(self, entry: _Entry, what: str) -> None:
+    def signal(self, entry: TrialEntry, what: str) -> None:
         # from a thread of its own: this may be called on the client's event loop
         if entry.where is None or self.client is None:
             return
@@ -238,7 +238,7 @@ class Dask(RemoteExecutor):
         except Exception:  # noqa: BLE001 - the worker may be gone
             pass
 
-    def _close(self) -> None:
+    def disconnect(self) -> None:
         if self._signals is not None:
             self._signals.shutdown(wait=True)
             self._signals = None
@@ -293,10 +293,10 @@ def _dask_preload(key: str, payload: bytes) -> None:
 
 def _dask_release(key: str) -> int:
     """Worker side: forget the objective and end the idle child processes of this worker."""
-    from hyperhive.executors._isolated import release_hosts
+    from hyperhive.executors.remote import release_children
 
     _payloads.pop(key, None)
-    return release_hosts()
+    return release_children()
 
 
 def _device_pool(worker: Any, gpus: int) -> DevicePool:

@@ -22,47 +22,13 @@ from hyperhive.executors.base import (
     TrialTask,
     resolved_future,
 )
+from hyperhive.executors.channel import Flags, WorkerChannel
 from hyperhive.executors.runner import HOST, run_trial
 from hyperhive.trial import TrialStatus
 
-__all__ = ["LocalChannel", "Serial", "Thread"]
+__all__ = ["Serial", "Thread"]
 
 log = logging.getLogger("hyperhive.executors")
-
-
-class LocalChannel:
-    """The in-process :class:`~hyperhive.trial.Channel`.
-
-    Reports call the sink directly (in the thread of the trial); stop requests are
-    a set of trial ids guarded by a lock.
-    """
-
-    def __init__(self, sink: ReportSink) -> None:
-        self._sink = sink
-        self._lock = threading.Lock()
-        self._stops: set[int] = set()
-
-    def send_report(self, trial_id: int, step: int | None, value: Any, time: float) -> None:
-        """Hand one report to the sink (a failing sink is logged, not raised in the trial)."""
-        try:
-            self._sink(trial_id, step, value, time)
-        except Exception:  # noqa: BLE001 - the driver's problem, not the trial's
-            log.exception("the report sink failed")
-
-    def stop_requested(self, trial_id: int) -> bool:
-        """True once :meth:`request_stop` was called for ``trial_id``."""
-        with self._lock:
-            return trial_id in self._stops
-
-    def request_stop(self, trial_id: int) -> None:
-        """Ask ``trial_id`` to stop."""
-        with self._lock:
-            self._stops.add(trial_id)
-
-    def forget(self, trial_id: int) -> None:
-        """Drop the stop request of a finished trial."""
-        with self._lock:
-            self._stops.discard(trial_id)
 
 
 def _as_cancelled(outcome: TrialOutcome, reason: str) -> TrialOutcome:
@@ -97,7 +63,8 @@ class _LocalExecutor(Executor):
     def __init__(self, workers: int = 1) -> None:
         super().__init__(workers)
         self._objective: Callable[[dict[str, Any]], Any] | None = None
-        self._channel: LocalChannel | None = None
+        self._sink: ReportSink | None = None
+        self._flags: dict[int, Flags] = {}  # stop requests of submitted trials
         self._warned = False
         self._closed = False
         self._lock = threading.RLock()
@@ -108,12 +75,19 @@ class _LocalExecutor(Executor):
         if self._objective is not None:
             raise RuntimeError("this executor was already started")
         self._objective = objective
-        self._channel = LocalChannel(sink)
+        self._sink = sink
 
     def request_stop(self, trial_id: int) -> None:
-        """Make ``hh.should_stop()`` return True inside the trial."""
-        if self._channel is not None:
-            self._channel.request_stop(trial_id)
+        """Make ``hh.should_stop()`` return True inside the trial (also before it starts)."""
+        self._flags_of(trial_id).stop = True
+
+    def _flags_of(self, trial_id: int) -> Flags:
+        with self._lock:
+            return self._flags.setdefault(trial_id, Flags())
+
+    def _forward(self, trial_id: int, seq: int, step: int | None, value: Any, t: float) -> None:
+        if self._sink is not None:
+            self._sink(trial_id, step, value, t)
 
     def _check(self, task: TrialTask) -> None:
         if self._objective is None:
@@ -131,14 +105,14 @@ class _LocalExecutor(Executor):
             )
 
     def _run(self, task: TrialTask, worker: str) -> TrialOutcome:
-        if self._objective is None or self._channel is None:  # pragma: no cover - guarded
+        if self._objective is None:  # pragma: no cover - guarded
             raise RuntimeError("executor not started")
+        channel = WorkerChannel(self._flags_of(task.trial_id), self._forward, keep=False)
         try:
-            outcome = run_trial(
-                self._objective, task, self._channel, worker=worker, capture="proxy"
-            )
+            outcome = run_trial(self._objective, task, channel, worker=worker, capture="proxy")
         finally:
-            self._channel.forget(task.trial_id)
+            with self._lock:
+                self._flags.pop(task.trial_id, None)
         with self._lock:
             if task.trial_id in self._cancelled:
                 self._cancelled.discard(task.trial_id)
@@ -246,6 +220,7 @@ class Thread(_LocalExecutor):
             raise RuntimeError("executor not started")
         outer: Future[TrialOutcome] = Future()
         outer.set_running_or_notify_cancel()
+        self._flags_of(task.trial_id)  # a queued trial can be asked to stop
         with self._lock:
             self._entries[task.trial_id] = (outer, None)
             inner = self._pool.submit(self._work, task)
@@ -256,6 +231,7 @@ class Thread(_LocalExecutor):
     def _finish(self, task: TrialTask, outer: Future[TrialOutcome], inner: Future[Any]) -> None:
         with self._lock:
             self._entries.pop(task.trial_id, None)
+            self._flags.pop(task.trial_id, None)
         if outer.done():  # resolved by shutdown(wait=False)
             return
         if inner.cancelled():

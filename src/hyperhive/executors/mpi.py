@@ -33,10 +33,11 @@ import warnings
 import weakref
 from typing import Any
 
-from hyperhive.executors._remote import RemoteExecutor, _Entry, execute
-from hyperhive.executors._wire import Flags
 from hyperhive.executors.base import HyperhiveWarning
+from hyperhive.executors.channel import Flags
+from hyperhive.executors.cluster import ClusterExecutor, TrialEntry
 from hyperhive.executors.gpu import CUDA_ENV, device_list, local_rank, rank_devices
+from hyperhive.executors.remote import execute
 from hyperhive.trial import TrialStatus
 
 __all__ = ["MPI"]
@@ -45,7 +46,7 @@ __all__ = ["MPI"]
 TAG_UP, TAG_DOWN, TAG_PAYLOAD = 18_470, 18_471, 18_472
 
 
-class MPI(RemoteExecutor):
+class MPI(ClusterExecutor):
     """Runs trials on MPI ranks with ``mpi4py.futures.MPIPoolExecutor``.
 
     Args:
@@ -86,7 +87,7 @@ class MPI(RemoteExecutor):
         self._pool: Any = None
         self._comm: Any = None
 
-    def _connect(self) -> None:
+    def connect(self) -> None:
         from mpi4py import MPI as _MPI
         from mpi4py.futures import MPIPoolExecutor
 
@@ -112,10 +113,13 @@ class MPI(RemoteExecutor):
             self.workers = self.requested_workers or 1
             self._pool = MPIPoolExecutor(max_workers=self.workers, **self.pool_options)
         self._comm = world
+        # a rank that dies ends the whole MPI job: no "lost"; without the side channel
+        # (spawned ranks) stop requests cannot reach a running trial
+        self.capabilities = frozenset({"kill", "stop"} if self.side_channel else {"kill"})
         if self.side_channel:
             _Pump.register(self)
 
-    def _launch(self, trial_id: int, task_wire: tuple[Any, ...], isolate: bool) -> Any:
+    def launch(self, trial_id: int, task_wire: tuple[Any, ...], isolate: bool) -> Any:
         fut = self._pool.submit(
             _mpi_trial,
             self.run_id,
@@ -133,27 +137,27 @@ class MPI(RemoteExecutor):
 
     def _on_done(self, trial_id: int, fut: Any) -> None:
         if fut.cancelled():
-            self._failed(trial_id, TrialStatus.CANCELLED, "cancelled before it started")
+            self.trial_failed(trial_id, TrialStatus.CANCELLED, "cancelled before it started")
             return
         exc = fut.exception()
         if exc is not None:
-            self._failed(trial_id, TrialStatus.FAILED, f"the MPI task failed: {exc!r}")
+            self.trial_failed(trial_id, TrialStatus.FAILED, f"the MPI task failed: {exc!r}")
             return
         outcome_wire, reports = fut.result()
-        self._finished(trial_id, outcome_wire, reports)
+        self.trial_finished(trial_id, outcome_wire, reports)
 
-    def _abort(self, entry: _Entry) -> None:
+    def abort(self, entry: TrialEntry) -> None:
         if entry.handle is not None:
             entry.handle.cancel()
         if entry.where is not None:
-            self._signal(entry, "kill")
+            self.signal(entry, "kill")
 
-    def _signal(self, entry: _Entry, what: str) -> None:
+    def signal(self, entry: TrialEntry, what: str) -> None:
         if self.side_channel and entry.where is not None:
             msg = (what, self.run_id, entry.task.trial_id)
             self._comm.send(msg, dest=entry.where, tag=TAG_DOWN)
 
-    def _close(self) -> None:
+    def disconnect(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
@@ -206,9 +210,9 @@ class _Pump:
             elif executor is None:
                 continue
             elif msg[0] == "report":
-                executor._report(*msg[2:])
+                executor.trial_report(*msg[2:])
             elif msg[0] == "start":
-                executor._started(msg[2], msg[3])
+                executor.trial_started(msg[2], msg[3])
 
 
 # -- worker side --------------------------------------------------------------------------------

@@ -9,7 +9,8 @@ then started again; the other slots keep running. A slot that dies on its own
 One background thread in the driver waits on every slot's pipe and process
 sentinel (:func:`multiprocessing.connection.wait`) and on the deadlines; it calls
 the report sink and resolves the futures. The driver-side state machine lives in
-:mod:`hyperhive.executors._pool`.
+:mod:`hyperhive.executors._pool` and :mod:`hyperhive.executors._state`; each slot runs
+the killable child host of :mod:`hyperhive.executors._child`.
 
 POSIX only for process groups: elsewhere only the slot process itself is ended.
 """
@@ -76,6 +77,7 @@ class Process(Executor):
 
     name = "process"
     can_kill = True
+    capabilities = frozenset({"kill", "stop", "lost"})
 
     def __init__(
         self,
@@ -190,5 +192,5 @@ def _preload_slot_module(ctx: Any) -> None:
 
     server = getattr(forkserver, "_forkserver", None)
     current = list(getattr(server, "_preload_modules", None) or ["__main__"])
-    if "hyperhive.executors._slot" not in current:
-        ctx.set_forkserver_preload([*current, "hyperhive.executors._slot"])
+    if "hyperhive.executors._child" not in current:
+        ctx.set_forkserver_preload([*current, "hyperhive.executors._child"])

@@ -29,8 +29,9 @@ import threading
 import time
 from typing import Any
 
-from hyperhive.executors._remote import RemoteExecutor, _Entry, execute
+from hyperhive.executors.cluster import ClusterExecutor, TrialEntry
 from hyperhive.executors.gpu import CUDA_ENV
+from hyperhive.executors.remote import execute
 from hyperhive.trial import TrialStatus
 
 __all__ = ["Ray"]
@@ -51,7 +52,7 @@ _LOST = {
 }
 
 
-class Ray(RemoteExecutor):
+class Ray(ClusterExecutor):
     """Runs trials as Ray tasks.
 
     Args:
@@ -73,7 +74,7 @@ class Ray(RemoteExecutor):
     """
 
     name = "ray"
-    _signal_anywhere = True
+    signal_anywhere = True
 
     def __init__(
         self,
@@ -107,7 +108,7 @@ class Ray(RemoteExecutor):
         self._pump: threading.Thread | None = None
         self._closing = threading.Event()
 
-    def _connect(self) -> None:
+    def connect(self) -> None:
         import ray
 
         if not ray.is_initialized():
@@ -152,7 +153,7 @@ class Ray(RemoteExecutor):
             )
         return n
 
-    def _launch(self, trial_id: int, task_wire: tuple[Any, ...], isolate: bool) -> Any:
+    def launch(self, trial_id: int, task_wire: tuple[Any, ...], isolate: bool) -> Any:
         ref = self._fn.options(name=f"hyperhive-trial-{trial_id}").remote(
             self._hub, self._box, self.key, task_wire, isolate, self.grace_period
         )
@@ -169,14 +170,14 @@ class Ray(RemoteExecutor):
             name = type(exc).__name__
             cause = getattr(exc, "cause", None)
             if name == "TaskCancelledError":
-                self._failed(trial_id, TrialStatus.CANCELLED, "cancelled by Ray")
+                self.trial_failed(trial_id, TrialStatus.CANCELLED, "cancelled by Ray")
             elif name in _LOST or type(cause).__name__ in _LOST:
                 reason = f"the Ray worker running the trial died ({name}: {exc})"
-                self._failed(trial_id, TrialStatus.LOST, reason)
+                self.trial_failed(trial_id, TrialStatus.LOST, reason)
             else:
-                self._failed(trial_id, TrialStatus.FAILED, f"the Ray task failed: {exc!r}")
+                self.trial_failed(trial_id, TrialStatus.FAILED, f"the Ray task failed: {exc!r}")
             return
-        self._finished(trial_id, outcome_wire, reports)
+        self.trial_finished(trial_id, outcome_wire, reports)
 
     def _pump_events(self) -> None:
         import ray
@@ -190,22 +191,22 @@ class Ray(RemoteExecutor):
                 continue
             for event in events:
                 if event[0] == "report":
-                    self._report(*event[1:])
+                    self.trial_report(*event[1:])
 
-    def _abort(self, entry: _Entry) -> None:
+    def abort(self, entry: TrialEntry) -> None:
         import ray
 
         tid = entry.task.trial_id
         if tid in self._isolated:  # the worker kills the child; the Ray worker stays
-            self._signal(entry, "kill")
+            self.signal(entry, "kill")
         elif entry.handle is not None:
             ray.cancel(entry.handle, force=True)
 
-    def _signal(self, entry: _Entry, what: str) -> None:
+    def signal(self, entry: TrialEntry, what: str) -> None:
         if self._hub is not None:
             self._hub.signal.remote(entry.task.trial_id, _LEVELS[what])
 
-    def _close(self) -> None:
+    def disconnect(self) -> None:
         import ray
 
         self._closing.set()

@@ -274,7 +274,7 @@ class _LazyFile(io.TextIOBase):
         self.path = path
         self.file: TextIO | None = None
 
-    def write(self, s: str) -> int:  # type: ignore[override]
+    def write(self, s: str) -> int:
         if self.file is None:
             if not s:
                 return 0
@@ -303,7 +303,7 @@ class _ThreadRouter(io.TextIOBase):
     def _target(self) -> TextIO | _LazyFile:
         return self.targets.get(threading.get_ident(), self.fallback)
 
-    def write(self, s: str) -> int:  # type: ignore[override]
+    def write(self, s: str) -> int:
         return self._target().write(s)
 
     def flush(self) -> None:
@@ -328,8 +328,8 @@ def _proxy_capture(art: Path) -> Iterator[None]:
         if _router_users == 0:
             _routers["stdout"] = _ThreadRouter(sys.stdout)
             _routers["stderr"] = _ThreadRouter(sys.stderr)
-            sys.stdout = _routers["stdout"]  # type: ignore[assignment]
-            sys.stderr = _routers["stderr"]  # type: ignore[assignment]
+            sys.stdout = _routers["stdout"]
+            sys.stderr = _routers["stderr"]
         _router_users += 1
         _routers["stdout"].targets[ident] = out
         _routers["stderr"].targets[ident] = err

@@ -21,6 +21,7 @@ from __future__ import annotations
 from hyperhive.nas.ddp import DataParallelError
 from hyperhive.nas.errors import GraphError, Shape, ShapeError
 from hyperhive.nas.graph import Graph
+from hyperhive.nas.heads import Gaussian, gaussian_nll
 from hyperhive.nas.io import load_model, save_model
 from hyperhive.nas.merge import Add, Concat, Merge
 from hyperhive.nas.metrics import count_parameters, measure_latency
@@ -48,6 +49,7 @@ from hyperhive.nas.training import PROCESSES_KEY, TrainResult, slots_per_trial, 
 __all__ = [
     "GRU",
     "PROCESSES_KEY",
+    "Gaussian",
     "LSTM",
     "Activation",
     "Add",
@@ -78,6 +80,7 @@ __all__ = [
     "available_ops",
     "count_parameters",
     "fully_connected_space",
+    "gaussian_nll",
     "load_model",
     "measure_latency",
     "op",

@@ -192,17 +192,20 @@ def _worker(
     parent = os.getppid()
     try:
         torch.set_num_threads(max(1, threads))
+        device = torch.device(f"cuda:{rank}" if kind == "cuda" else "cpu")
+        if kind == "cuda":
+            torch.cuda.set_device(device)
         dist.init_process_group(
             backend,
             init_method=f"file://{tmp}/rendezvous",
             rank=rank,
             world_size=world,
             timeout=datetime.timedelta(seconds=timeout),
+            # Binding the rank to its GPU up front: NCCL's collectives (and the final
+            # barrier) then need not guess the device, and torch warns about nothing.
+            device_id=device if kind == "cuda" else None,
         )
         model, train, val, s = cloudpickle.loads((Path(tmp) / "payload.pkl").read_bytes())
-        device = torch.device(f"cuda:{rank}" if kind == "cuda" else "cpu")
-        if kind == "cuda":
-            torch.cuda.set_device(device)
         model.to(device)
         train = _to(train, device)
         val = _to(val, device) if val is not None else None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 Shape = tuple[int, ...]
 """A tensor shape without the batch dimension, e.g. ``(8,)`` or ``(24, 3)``."""
 
@@ -30,10 +32,13 @@ def check_shape(shape: object, what: str) -> Shape:
     if isinstance(shape, int) and not isinstance(shape, bool):
         shape = (shape,)
     try:
-        out = tuple(int(d) for d in shape)  # type: ignore[union-attr]
+        if not isinstance(shape, Iterable):
+            raise TypeError
+        dims = list(shape)
+        out = tuple(int(d) for d in dims)
     except TypeError:
         raise GraphError(f"{what}: a shape is a tuple of positive ints, got {shape!r}") from None
-    if not out or any(d < 1 for d in out) or any(isinstance(d, bool) for d in shape):  # type: ignore[union-attr]
+    if not out or any(d < 1 for d in out) or any(isinstance(d, bool) for d in dims):
         raise GraphError(
             f"{what}: a shape is a non-empty tuple of positive ints (no batch dimension), "
             f"got {shape!r}"

@@ -106,8 +106,13 @@ def loss_function(loss: str | LossFunction) -> LossFunction:
     """A mean-reduced loss from its name (:data:`LOSSES`) or a callable."""
     if callable(loss):
         return loss
+    if loss == "gaussian_nll":
+        from hyperhive.nas.heads import gaussian_nll
+
+        return gaussian_nll
     if loss not in LOSSES:
-        raise ValueError(f"unknown loss {loss!r}; known: {sorted(LOSSES)} or a callable")
+        known = sorted([*LOSSES, "gaussian_nll"])
+        raise ValueError(f"unknown loss {loss!r}; known: {known} or a callable")
     fn = LOSSES[loss]()
     if loss in ("cross_entropy",):
         return fn
@@ -150,6 +155,10 @@ def _score(s: Settings, loss_fn: LossFunction, pred: torch.Tensor, y: torch.Tens
         if pred.dim() > 1 and pred.shape[-1] > 1:
             return float((pred.argmax(-1) == y).sum())
         return float(((pred.reshape(y.shape) > 0).to(y.dtype) == y).sum())
+    if s.loss == "gaussian_nll":  # errors of the predicted means
+        from hyperhive.nas.heads import split_gaussian
+
+        pred = split_gaussian(pred)[0]
     diff = pred - _align(pred, y)
     per = diff.abs() if m == "mae" else diff**2
     return float(per.reshape(n, -1).mean(1).sum())

@@ -209,6 +209,8 @@ class Graph:
         alias: dict[str, str] = {}
         for st in plan(self, arch):
             node = self._nodes[st.name]
+            if isinstance(node, Input):  # listed above; a plan has no input steps
+                continue
             sources = [alias.get(s, s) for s in st.sources]
             if compact and len(sources) == 1 and isinstance(st.op, Identity):
                 if st.name != self._output:

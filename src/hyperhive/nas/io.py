@@ -1,9 +1,11 @@
 """Saving a trained model in a trial's artifact folder, and loading it back.
 
 A saved model is three files: ``model.pt`` (the ``state_dict``), ``model.json``
-(the configuration, the architecture choices and a summary) and ``graph.pkl`` (the
-graph, pickled with cloudpickle, so that loading needs nothing else; pass the graph
-to :func:`load_model` to rebuild from your own code instead).
+(the configuration, the architecture choices and a summary) and the graph:
+``graph.json`` (plain data) when it is made of built-in operations, else
+``graph.pkl`` (pickled with cloudpickle, because user-registered operations carry
+code). Loading needs nothing else; pass the graph to :func:`load_model` to rebuild
+from your own code instead, and ``allow_pickle=False`` to refuse unpickling.
 """
 
 from __future__ import annotations
@@ -22,11 +24,12 @@ from torch import nn
 from hyperhive.nas.graph import Graph
 from hyperhive.nas.module import GraphModule
 
-__all__ = ["GRAPH_FILE", "META_FILE", "STATE_FILE", "load_model", "save_model"]
+__all__ = ["GRAPH_DATA_FILE", "GRAPH_FILE", "META_FILE", "STATE_FILE", "load_model", "save_model"]
 
 STATE_FILE = "model.pt"
 META_FILE = "model.json"
 GRAPH_FILE = "graph.pkl"
+GRAPH_DATA_FILE = "graph.json"
 
 
 def save_model(
@@ -62,8 +65,17 @@ def save_model(
         **{k: _json_ready(v) for k, v in (extra or {}).items()},
     }
     if isinstance(model, GraphModule):
+        from hyperhive.nas.serialize import graph_to_data
+
         meta["architecture"] = model.architecture
-        (path / GRAPH_FILE).write_bytes(cloudpickle.dumps(model.graph))
+        for key in ("task", "head"):
+            if key in model.graph.metadata:
+                meta.setdefault(key, _json_ready(model.graph.metadata[key]))
+        data = graph_to_data(model.graph)
+        if data is not None:
+            (path / GRAPH_DATA_FILE).write_text(json.dumps(_json_ready(data)))
+        else:
+            (path / GRAPH_FILE).write_bytes(cloudpickle.dumps(model.graph))
     (path / META_FILE).write_text(json.dumps(meta, indent=2))
     return path
 
@@ -87,6 +99,7 @@ def load_model(
     trial: int | None = None,
     graph: Graph | None = None,
     map_location: str | torch.device = "cpu",
+    allow_pickle: bool = True,
 ) -> GraphModule:
     """Rebuild a saved model, by default the best of a run.
 
@@ -96,15 +109,19 @@ def load_model(
         trial: in a run directory, the trial id to load; None takes the run's best
             trial (single objective; give an id for multi-objective runs, e.g. one of
             ``hh.load(path).pareto_front()``).
-        graph: the graph to build from; None unpickles the saved one.
+        graph: the graph to build from; None reads the saved one (``graph.json``, or
+            the pickled ``graph.pkl`` of a graph with user-registered operations).
         map_location: where to load the weights.
+        allow_pickle: unpickle ``graph.pkl`` when there is no ``graph.json``; False
+            refuses (unpickling runs code: only load runs you trust).
 
     Returns:
         The model, in evaluation mode, with ``model.config`` set.
 
     Raises:
         FileNotFoundError: no saved model where expected (train with ``save=True``).
-        ValueError: the run has no successful trial.
+        ValueError: the run has no successful trial, or the graph is only pickled and
+            ``allow_pickle`` is False.
     """
     folder = Path(path)
     if not (folder / STATE_FILE).is_file():
@@ -117,13 +134,27 @@ def load_model(
         )
     meta = json.loads(meta_file.read_text())
     if graph is None:
-        if not (folder / GRAPH_FILE).is_file():
-            raise FileNotFoundError(f"{str(folder)!r} holds no graph; pass graph=...")
-        graph = cloudpickle.loads((folder / GRAPH_FILE).read_bytes())
-    model = graph.build(meta["config"])  # type: ignore[union-attr]
+        graph = _saved_graph(folder, allow_pickle)
+    model = graph.build(meta["config"])
     state = torch.load(state_file, map_location=map_location, weights_only=True)
     model.load_state_dict(state)
     return model.eval()
+
+
+def _saved_graph(folder: Path, allow_pickle: bool) -> Graph:
+    if (folder / GRAPH_DATA_FILE).is_file():
+        from hyperhive.nas.serialize import graph_from_data
+
+        return graph_from_data(json.loads((folder / GRAPH_DATA_FILE).read_text()))
+    if not (folder / GRAPH_FILE).is_file():
+        raise FileNotFoundError(f"{str(folder)!r} holds no graph; pass graph=...")
+    if not allow_pickle:
+        raise ValueError(
+            f"the graph in {str(folder)!r} is a pickle ({GRAPH_FILE}: it has user-registered "
+            "operations); pass graph=... or allow unpickling for a run you trust"
+        )
+    graph: Graph = cloudpickle.loads((folder / GRAPH_FILE).read_bytes())
+    return graph
 
 
 def _trial_folder(run_dir: Path, trial: int | None) -> Path:

@@ -52,7 +52,8 @@ def plan(graph: Graph, arch: Mapping[str, Any]) -> list[Step]:
         node = nodes[name]
         if isinstance(node, Input):
             continue
-        extra = arch.get(node.skip_param, NO_SKIP) if node.skip else NO_SKIP
+        skip_param = node.skip_param if node.skip else None
+        extra = arch.get(skip_param, NO_SKIP) if skip_param is not None else NO_SKIP
         sources[name] = (*node.inputs, *(() if extra == NO_SKIP else (extra,)))
     live = {graph.output}
     for name in reversed(graph.order):
@@ -106,7 +107,7 @@ class GraphModule(nn.Module):
         merges: dict[str, nn.Module] = {}
         for st in steps:
             node = graph.nodes[st.name]
-            if len(st.sources) > 1:
+            if len(st.sources) > 1 and not isinstance(node, Input):  # inputs never merge
                 in_shapes = [self._shape_of(s) for s in st.sources]
                 merges[st.name] = node.merge.build(in_shapes)
             if st.module not in layers:

@@ -41,7 +41,14 @@ _BUILTIN: dict[str, Callable[..., ops.Op]] = {
     "gru": ops.GRU,
     "last_step": ops.LastStep,
     "flatten": ops.Flatten,
+    "gaussian": lambda **kw: _gaussian(**kw),
 }
+
+
+def _gaussian(**kwargs: Any) -> ops.Op:
+    from hyperhive.nas.heads import Gaussian
+
+    return Gaussian(**kwargs)
 
 
 class NotAModuleError(TypeError):

@@ -20,7 +20,7 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from hyperhive.nas.errors import GraphError, Shape, ShapeError
 
@@ -179,7 +179,10 @@ def solve(
     failures: DNF = []
     for tokens, res in rows.items():
         dnf = product([p.cond(t) for p, t in zip(positions, tokens, strict=True)], where, budget)
-        (failures if res == fail else shapes[res]).extend(dnf)
+        if res == fail:
+            failures.extend(dnf)
+        else:
+            shapes[cast(Shape, res)].extend(dnf)
     out = {s: simplify(d, domains) for s, d in shapes.items() if d}
     return Table(out, simplify(failures, domains) if failures else [], raw)
 

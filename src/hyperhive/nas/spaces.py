@@ -7,6 +7,7 @@ from typing import Any
 
 from hyperhive.nas.errors import GraphError, check_shape
 from hyperhive.nas.graph import Graph
+from hyperhive.nas.heads import Gaussian
 from hyperhive.nas.merge import Add
 from hyperhive.nas.nodes import Constant, Node, Variable
 from hyperhive.nas.ops import GRU, LSTM, Dense, Dropout, Identity, LastStep, Op
@@ -40,6 +41,7 @@ def fully_connected_space(
     dropout: Sequence[float] = (),
     skip: bool = True,
     task: str = "regression",
+    head: str = "linear",
 ) -> Graph:
     """A fully connected space with skip connections, for tabular data.
 
@@ -49,7 +51,10 @@ def fully_connected_space(
     rate). With ``skip``, a node ``merge_i`` adds to the layer's output one earlier
     output (the input, or an earlier layer's: the layer's own input makes a residual
     connection), chosen by ``merge_i.skip`` (or none), projected to the layer's width.
-    The output is a linear ``Dense(output_units)``: a regression output, or class logits.
+    The output is a linear ``Dense(output_units)``: a regression output, or class logits;
+    with ``head="gaussian"`` it is a :class:`~hyperhive.nas.Gaussian` head (a mean and
+    a variance per target, trained with ``loss="gaussian_nll"``, the graph's default
+    loss then), the member :mod:`hyperhive.ensemble` needs to split uncertainty.
 
     Args:
         input_shape: the number of features (or a shape).
@@ -61,6 +66,7 @@ def fully_connected_space(
         task: ``"regression"`` (default loss ``"mse"``) or ``"classification"``
             (``"cross_entropy"``); kept in ``graph.metadata["loss"]`` for
             :func:`hyperhive.nas.train`.
+        head: ``"linear"`` (default) or ``"gaussian"`` (regression only).
 
     Returns:
         The :class:`Graph`; one input ``"x"``, the output node ``"output"``.
@@ -69,6 +75,7 @@ def fully_connected_space(
     _check(layers, activations, "activations")
     if task not in _TASKS:
         raise ValueError(f"task is 'regression' or 'classification', got {task!r}")
+    check_head(head, task)
     shape = check_shape(input_shape, "fully_connected_space(input_shape=...)")
     nodes: list[Node] = []
     anchors = ["x"]
@@ -86,9 +93,8 @@ def fully_connected_space(
         if merge:
             prev = merge[0].name
         anchors.append(prev)
-    nodes.append(Constant("output", Dense(output_units), prev))
-    meta = {"loss": _TASKS[task], "task": task}
-    return Graph({"x": shape}, nodes, "output", metadata=meta)
+    nodes.append(Constant("output", _head(head, output_units), prev))
+    return Graph({"x": shape}, nodes, "output", metadata=_metadata(task, head))
 
 
 def stacked_lstm_space(
@@ -99,6 +105,7 @@ def stacked_lstm_space(
     units: Sequence[int] = (16, 32, 64),
     cells: Sequence[str] = ("lstm",),
     skip: bool = True,
+    head: str = "linear",
 ) -> Graph:
     """A stacked recurrent space for time-series forecasting.
 
@@ -117,12 +124,15 @@ def stacked_lstm_space(
         units: hidden sizes to choose from.
         cells: ``"lstm"`` and/or ``"gru"``.
         skip: add the skip-connection choices.
+        head: ``"linear"`` (default) or ``"gaussian"`` (a mean and a variance per output,
+            default loss ``"gaussian_nll"``).
 
     Returns:
-        The :class:`Graph` (loss ``"mse"`` in ``graph.metadata``).
+        The :class:`Graph` (its default loss in ``graph.metadata["loss"]``).
     """
     _check(layers, units, "units")
     _check(layers, cells, "cells")
+    check_head(head, "regression")
     kinds = {"lstm": LSTM, "gru": GRU}
     bad = [c for c in cells if c not in kinds]
     if bad:
@@ -145,5 +155,25 @@ def stacked_lstm_space(
             prev = merge[0].name
         anchors.append(prev)
     nodes.append(Constant("last", LastStep(), prev))
-    nodes.append(Constant("output", Dense(output_units), "last"))
-    return Graph({"x": shape}, nodes, "output", metadata={"loss": "mse", "task": "regression"})
+    nodes.append(Constant("output", _head(head, output_units), "last"))
+    return Graph({"x": shape}, nodes, "output", metadata=_metadata("regression", head))
+
+
+HEADS = ("linear", "gaussian")
+
+
+def check_head(head: str, task: str) -> None:
+    """Refuse an unknown head, and a Gaussian head for classification."""
+    if head not in HEADS:
+        raise ValueError(f"head is 'linear' or 'gaussian', got {head!r}")
+    if head == "gaussian" and task != "regression":
+        raise ValueError("head='gaussian' is for regression; classification uses softmax logits")
+
+
+def _head(head: str, units: int) -> Op:
+    return Gaussian(units) if head == "gaussian" else Dense(units)
+
+
+def _metadata(task: str, head: str) -> dict[str, str]:
+    loss = "gaussian_nll" if head == "gaussian" else _TASKS[task]
+    return {"loss": loss, "task": task, "head": head}

@@ -100,9 +100,12 @@ def train(
         model: the model (e.g. from :meth:`hyperhive.nas.Graph.build`).
         train_data: ``(x, y)``, tensors or arrays; ``x`` may be a tuple of inputs.
         val_data: ``(x, y)`` for validation and early stopping, or None.
-        loss: ``"mse"``, ``"mae"``, ``"huber"``, ``"cross_entropy"``, ``"bce"`` or a
-            mean-reduced callable ``loss(pred, y)``; None takes the graph's default
-            (``model.graph.metadata["loss"]``), else ``"mse"``.
+        loss: ``"mse"``, ``"mae"``, ``"huber"``, ``"cross_entropy"``, ``"bce"``,
+            ``"gaussian_nll"`` (for a :class:`~hyperhive.nas.Gaussian` head: the
+            negative log-likelihood of the targets under the predicted means and
+            variances) or a mean-reduced callable ``loss(pred, y)``; None takes the
+            graph's default (``model.graph.metadata["loss"]``), else ``"gaussian_nll"``
+            for a model ending in a Gaussian head, else ``"mse"``.
         optimizer: ``"adam"``, ``"adamw"``, ``"sgd"`` (momentum 0.9), ``"rmsprop"`` or
             ``fn(params, lr=..., weight_decay=...)``.
         lr, weight_decay: the optimizer's learning rate and weight decay.
@@ -137,7 +140,8 @@ def train(
     """
     trial = current_trial()
     if loss is None:
-        loss = getattr(getattr(model, "graph", None), "metadata", {}).get("loss", "mse")
+        loss = getattr(getattr(model, "graph", None), "metadata", {}).get("loss")
+        loss = loss or ("gaussian_nll" if _gaussian_output(model) else "mse")
     if isinstance(monitor, str) and monitor not in MONITORS:
         raise ValueError(f"unknown monitor {monitor!r}; known: {list(MONITORS)} or a callable")
     for name, value in (("epochs", epochs), ("batch_size", batch_size), ("processes", processes)):
@@ -193,6 +197,13 @@ def train(
     if save:
         result.saved = _save(result, save, trial)
     return result
+
+
+def _gaussian_output(model: nn.Module) -> bool:
+    from hyperhive.nas.heads import Gaussian
+
+    steps = getattr(model, "steps", [])
+    return any(isinstance(st.op, Gaussian) for st in steps if st.name == model.output_name)
 
 
 def _train_here(model: nn.Module, train_t, val_t, s: Settings, on_epoch, device: str) -> FitOutcome:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from hyperhive.optimizers._sampling import config_key, keys_of, sample_unique
 from hyperhive.optimizers.base import Optimizer
 from hyperhive.optimizers.evolution import RegularizedEvolution
+from hyperhive.streams import Stream
 from hyperhive.trial import Trial
 
 if TYPE_CHECKING:
@@ -19,12 +20,10 @@ HP_KINDS = ("float", "int", "ordinal")
 #: Attempts to repair a combined configuration (forbidden or a repeat).
 REPAIR_TRIES = 16
 
-# Spawn-key tags of the inner optimizers' seeds (the base class uses 0 and 1).
-_EVO_STREAM = 30
-_HP_STREAM = 31
 
-
-def split_params(space: Space, hp_params: Sequence[str] | None = None) -> tuple[list, list]:
+def split_params(
+    space: Space, hp_params: Sequence[str] | None = None
+) -> tuple[list[str], list[str]]:
     """Split a space's parameters into architecture and hyperparameter names.
 
     Args:
@@ -116,7 +115,7 @@ class AgEBO(Optimizer):
     """
 
     name: ClassVar[str] = "agebo"
-    replay_deterministic: ClassVar[bool] = True
+    replay_deterministic = True
     ask_ahead: ClassVar[bool] = True
 
     def __init__(
@@ -142,7 +141,7 @@ class AgEBO(Optimizer):
             raise TypeError(
                 f"hp_optimizer must be a name or an Optimizer, got {type(hp_optimizer).__name__}"
             )
-        self.replay_deterministic = hp_cls.replay_deterministic  # type: ignore[misc]
+        self.replay_deterministic = hp_cls.replay_deterministic
         self.hp_params = None if hp_params is None else list(hp_params)
         self.population_size = population_size
         self.sample_size = sample_size
@@ -166,11 +165,11 @@ class AgEBO(Optimizer):
             self.evolution = RegularizedEvolution(
                 None, self.population_size, self.sample_size, self.n_initial, self.mutation_k
             )
-            seed = int(self.derive_rng(_EVO_STREAM).integers(2**63 - 1))
+            seed = int(self.derive_rng(Stream.AGEBO_EVO).integers(2**63 - 1))
             self.evolution.setup(subspace(space, self.arch_names), self.directions, seed=seed)
         if self.hp_names:
             self.hp = get_optimizer(self.hp_optimizer)
-            seed = int(self.derive_rng(_HP_STREAM).integers(2**63 - 1))
+            seed = int(self.derive_rng(Stream.AGEBO_HP).integers(2**63 - 1))
             self.hp.setup(subspace(space, self.hp_names), self.directions, seed=seed)
 
     def prepare(self) -> None:
@@ -210,6 +209,9 @@ class AgEBO(Optimizer):
             arch = self.evolution.ask(n, self._part(pending, self.arch_names))
         if self.hp is not None:
             hp = self.hp.ask(n, self._part(pending, self.hp_names))
+        # The parts' own spaces (set by _setup() with the parts), to redraw from.
+        arch_space = self.evolution.space if self.evolution is not None else None
+        hp_space = self.hp.space if self.hp is not None else None
         taken = keys_of(t.config for t in pending)
         out = []
         for a, h in zip(arch, hp, strict=True):
@@ -219,10 +221,10 @@ class AgEBO(Optimizer):
                 if key not in self._seen and key not in taken and not space.is_forbidden(config):
                     break
                 # Other hyperparameters first, then another architecture too.
-                if self.hp is not None:
-                    h = self.hp.space.sample(1, rng)[0]  # type: ignore[union-attr]
-                if self.evolution is not None and (self.hp is None or attempt >= 4):
-                    a = self.evolution.space.sample(1, rng)[0]  # type: ignore[union-attr]
+                if hp_space is not None:
+                    h = hp_space.sample(1, rng)[0]
+                if arch_space is not None and (hp_space is None or attempt >= 4):
+                    a = arch_space.sample(1, rng)[0]
                 config = self._join(a, h)
             else:
                 config = sample_unique(space, 1, rng, self._seen, taken)[0]

@@ -19,7 +19,7 @@ class Auto(BO):
     """
 
     name: ClassVar[str] = "auto"
-    replay_deterministic: ClassVar[bool] = True
+    replay_deterministic = True
 
     def __init__(self, seed: int | None = None) -> None:
         super().__init__(seed=seed)

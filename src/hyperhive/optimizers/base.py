@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from hyperhive.streams import Stream
 from hyperhive.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
@@ -17,11 +18,29 @@ if TYPE_CHECKING:
 
 DIRECTIONS = ("minimize", "maximize")
 
-logger = logging.getLogger("hyperhive")
 
-# Spawn-key tags that keep the random streams of asks and tells apart.
-_ASK_STREAM = 0
-_TELL_STREAM = 1
+def normalize_directions(direction: str | Sequence[str]) -> list[str]:
+    """``"minimize"``, ``"maximize"`` or a list of them -> a validated list (the one
+    direction check, used by the optimizers and by every search entry point).
+
+    Raises:
+        ValueError: an empty list or an unknown direction.
+    """
+    items = [direction] if isinstance(direction, str) else list(direction)
+    if not items:
+        raise ValueError(
+            "direction must name at least one objective ('minimize', 'maximize' or a "
+            "non-empty list of them), got []"
+        )
+    for d in items:
+        if d not in DIRECTIONS:
+            raise ValueError(
+                f"direction must be 'minimize' or 'maximize' (or a list of them), got {d!r}"
+            )
+    return items
+
+
+logger = logging.getLogger("hyperhive")
 
 
 class Optimizer(abc.ABC):
@@ -49,8 +68,9 @@ class Optimizer(abc.ABC):
     name: ClassVar[str] = ""
     #: True when an optimizer told the same trials (in the same batches) as
     #: another with the same seed asks the same configurations, whether or not
-    #: it asked anything before. The contract suite checks it when set.
-    replay_deterministic: ClassVar[bool] = False
+    #: it asked anything before. The contract suite checks it when set. A class
+    #: attribute, which an instance may override (AgEBO follows its part optimizer).
+    replay_deterministic: bool = False
     #: True when asking is costly enough (milliseconds) that the search loop should ask
     #: for the next configuration while all workers are busy, so that a worker that
     #: frees gets one at once. False for the cheap optimizers.
@@ -85,14 +105,7 @@ class Optimizer(abc.ABC):
         Raises:
             ValueError: If ``directions`` is empty or holds an unknown direction.
         """
-        if isinstance(directions, str):
-            directions = [directions]
-        directions = list(directions)
-        if not directions:
-            raise ValueError("directions must name at least one objective, got []")
-        for d in directions:
-            if d not in DIRECTIONS:
-                raise ValueError(f"each direction must be 'minimize' or 'maximize', got {d!r}")
+        directions = normalize_directions(directions)
         if seed is not None:
             self.seed = _check_seed(seed)
         self.space = space
@@ -178,7 +191,7 @@ class Optimizer(abc.ABC):
         if n == 0:
             return []
         pending = list(pending)
-        self.rng = self.derive_rng(_ASK_STREAM, self.position(pending))
+        self.rng = self.derive_rng(Stream.ASK, self.position(pending))
         configs = self._ask(n, pending)
         if len(configs) != n:
             raise RuntimeError(
@@ -204,7 +217,7 @@ class Optimizer(abc.ABC):
         if not useful:
             return
         self.history.extend(useful)
-        self.rng = self.derive_rng(_TELL_STREAM, len(self.history))
+        self.rng = self.derive_rng(Stream.TELL, len(self.history))
         self._tell(useful)
 
     def warm_start(self, trials: Sequence[Trial]) -> None:  # noqa: B027 - optional hook
@@ -233,7 +246,11 @@ class Optimizer(abc.ABC):
         return max(self._n_asked, len(self.history) + len(pending))
 
     def derive_rng(self, *key: int) -> np.random.Generator:
-        """A generator determined by the effective seed and ``key`` alone."""
+        """A generator determined by the effective seed and ``key`` alone.
+
+        ``key`` starts with a :class:`hyperhive.streams.Stream` member (every stream's
+        key is named there, so that no two streams collide), then positions.
+        """
         return np.random.default_rng(np.random.SeedSequence(self.entropy, spawn_key=key))
 
     def settings(self) -> dict[str, Any]:

@@ -33,7 +33,7 @@ def nondominated_rank(losses: np.ndarray) -> np.ndarray:
     good = np.flatnonzero(~bad)
     if good.size:
         x = losses[good]
-        le = (x[:, None, :] <= x[None, :, :]).all(axis=2)
+        le = np.asarray((x[:, None, :] <= x[None, :, :]).all(axis=2), dtype=bool)
         lt = (x[:, None, :] < x[None, :, :]).any(axis=2)
         dominates = le & lt  # dominates[i, j]: row i dominates row j
         left = np.ones(good.size, dtype=bool)
@@ -117,7 +117,7 @@ class RegularizedEvolution(Optimizer):
     """
 
     name: ClassVar[str] = "evolution"
-    replay_deterministic: ClassVar[bool] = True
+    replay_deterministic = True
 
     def __init__(
         self,

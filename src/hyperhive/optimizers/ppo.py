@@ -71,7 +71,7 @@ class PPO(Optimizer):
     """
 
     name: ClassVar[str] = "ppo"
-    replay_deterministic: ClassVar[bool] = True
+    replay_deterministic = True
 
     def __init__(
         self,
@@ -257,11 +257,12 @@ class PPO(Optimizer):
                     break
         while len(out) < n:  # the policy keeps repeating itself: explore around it
             child = None
-            for _ in range(MUTATION_TRIES if last is not None else 0):
-                cand = space.mutate(last, rng, k=1)  # type: ignore[arg-type]
-                if config_key(cand) not in self._seen and config_key(cand) not in taken:
-                    child = cand
-                    break
+            if last is not None:
+                for _ in range(MUTATION_TRIES):
+                    cand = space.mutate(last, rng, k=1)
+                    if config_key(cand) not in self._seen and config_key(cand) not in taken:
+                        child = cand
+                        break
             if child is None:  # then anywhere; a space spent: repeat the policy's choice
                 fresh = [
                     c

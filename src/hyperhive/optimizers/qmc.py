@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
 from hyperhive.optimizers._sampling import config_key, keys_of, sample_unique
 from hyperhive.optimizers.base import Optimizer
+from hyperhive.streams import Stream
 from hyperhive.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:  # scipy.stats is slow to import: loaded on first use
@@ -19,11 +20,6 @@ METHODS = ("sobol", "halton", "lhs")
 
 #: Digits of the scrambled Halton points: enough for 2^-30 resolution in any base.
 _HALTON_BITS = 30
-
-# Spawn-key tags of the random streams (the base class uses 0 and 1).
-_DESIGN_STREAM = 10
-_REPAIR_STREAM = 11
-_THEN_STREAM = 12
 
 
 def default_design_size(dim: int) -> int:
@@ -79,7 +75,10 @@ def scrambled_halton(start: int, stop: int, dim: int, rng: np.random.Generator) 
     return out
 
 
-def _engine(cls: type[qmc.QMCEngine], dim: int, rng: np.random.Generator) -> qmc.QMCEngine:
+_EngineT = TypeVar("_EngineT", "qmc.Sobol", "qmc.LatinHypercube")
+
+
+def _engine(cls: type[_EngineT], dim: int, rng: np.random.Generator) -> _EngineT:
     """Build a scrambled scipy QMC engine, whichever seed keyword scipy uses."""
     try:
         return cls(dim, scramble=True, rng=rng)
@@ -121,7 +120,7 @@ class QMC(Optimizer):
     """
 
     name: ClassVar[str] = "qmc"
-    replay_deterministic: ClassVar[bool] = True
+    replay_deterministic = True
 
     def __init__(
         self,
@@ -165,7 +164,7 @@ class QMC(Optimizer):
         if self.then is not None:
             from hyperhive.optimizers.registry import get_optimizer
 
-            then_seed = int(self.derive_rng(_THEN_STREAM).integers(2**63 - 1))
+            then_seed = int(self.derive_rng(Stream.QMC_THEN).integers(2**63 - 1))
             self._then = get_optimizer(self.then)
             self._then.setup(space, self.directions, seed=then_seed)
 
@@ -180,24 +179,24 @@ class QMC(Optimizer):
         if stop <= start:
             return np.empty((0, self.dim))
         if self.method == "halton":
-            return scrambled_halton(start, stop, self.dim, self.derive_rng(_DESIGN_STREAM))
+            return scrambled_halton(start, stop, self.dim, self.derive_rng(Stream.QMC_DESIGN))
         from scipy.stats import qmc
 
         if self.method == "sobol":
             if self._sobol is None or len(self._sobol) < stop:
                 m = math.ceil(math.log2(max(stop, self.design_size, 2)))
-                engine = _engine(qmc.Sobol, self.dim, self.derive_rng(_DESIGN_STREAM))
-                self._sobol = engine.random_base2(m)
+                sobol = _engine(qmc.Sobol, self.dim, self.derive_rng(Stream.QMC_DESIGN))
+                self._sobol = sobol.random_base2(m)
             return self._sobol[start:stop]
         size = self.design_size
         rows = []
         for i in range(start, stop):
             block = i // size
             if block not in self._lhs:
-                engine = _engine(
-                    qmc.LatinHypercube, self.dim, self.derive_rng(_DESIGN_STREAM, block)
+                lhs = _engine(
+                    qmc.LatinHypercube, self.dim, self.derive_rng(Stream.QMC_DESIGN, block)
                 )
-                self._lhs = {block: engine.random(size)}  # keep only the block in use
+                self._lhs = {block: lhs.random(size)}  # keep only the block in use
             rows.append(self._lhs[block][i % size])
         return np.asarray(rows)
 
@@ -217,7 +216,7 @@ class QMC(Optimizer):
             for i, config in enumerate(configs, start=start):
                 key = config_key(config)
                 if key in self._seen or key in taken or not space.is_valid(config):
-                    rng = self.derive_rng(_REPAIR_STREAM, i)
+                    rng = self.derive_rng(Stream.QMC_REPAIR, i)
                     config = sample_unique(space, 1, rng, self._seen, taken)[0]
                 else:
                     taken.add(key)

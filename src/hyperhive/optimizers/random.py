@@ -26,7 +26,7 @@ class RandomSearch(Optimizer):
     """
 
     name: ClassVar[str] = "random"
-    replay_deterministic: ClassVar[bool] = True
+    replay_deterministic = True
 
     def _setup(self) -> None:
         self._seen: set[Hashable] = set()

@@ -194,6 +194,13 @@ class Result:
             out["pareto_front"] = [t.id for t in self.pareto_front()]
         return out
 
+    def report(self, path: str | Path) -> Path:
+        """Write the self-contained HTML report of this run to ``path`` (the ``report``
+        extra); see :func:`hyperhive.analysis.write_report`."""
+        from hyperhive.analysis import write_report
+
+        return write_report(self, path)
+
     def __repr__(self) -> str:
         s = self.summary()
         return (

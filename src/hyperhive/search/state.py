@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
+from hyperhive.search.options import check_run_meta, check_seed
 from hyperhive.space import Space, as_space
 from hyperhive.storage import MemoryStore, RunDir, Store, open_store
+from hyperhive.streams import trial_seed
 from hyperhive.trial import Trial, apply_event
 
 if TYPE_CHECKING:
@@ -20,25 +20,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("hyperhive")
 
-DIRECTIONS = ("minimize", "maximize")
 
-
-def normalize_directions(direction: str | Sequence[str]) -> list[str]:
-    """``"minimize"``, ``"maximize"`` or a list of them -> a validated list."""
-    items = [direction] if isinstance(direction, str) else list(direction)
-    if not items:
-        raise ValueError("direction must be 'minimize', 'maximize' or a non-empty list of them")
-    for d in items:
-        if d not in DIRECTIONS:
-            raise ValueError(
-                f"direction must be 'minimize' or 'maximize' (or a list of them), got {d!r}"
-            )
-    return items
-
-
-def trial_seed(run_seed: int, trial_id: int) -> int:
-    """The seed of one trial, derived from the run's seed and the trial id."""
-    return int(np.random.SeedSequence([run_seed, trial_id]).generate_state(1)[0])
+def finish_order(trials: Iterable[Trial]) -> list[Trial]:
+    """Trials in the order they finished (ties by id): the order the optimizer is told,
+    live and on resume alike."""
+    return sorted(trials, key=lambda t: (t.finished or 0.0, t.id))
 
 
 class RunState:
@@ -47,7 +33,8 @@ class RunState:
     Args:
         space: the search space (anything :func:`hyperhive.space.as_space` takes).
         directions: objective directions.
-        run_dir: a folder (durable) or None (in memory).
+        run_dir: a folder or :class:`~hyperhive.storage.RunDir` (durable), or None
+            (in memory).
         seed: the run's seed; None draws one, or takes the recorded one on resume.
         optimizer_settings: recorded in ``run.json`` on creation.
         store: a store (or a URL for :func:`hyperhive.storage.open_store`) to use
@@ -59,17 +46,18 @@ class RunState:
         self,
         space: Any,
         directions: Sequence[str],
-        run_dir: str | Path | None,
+        run_dir: str | Path | RunDir | None,
         seed: int | None,
         optimizer_settings: Mapping[str, Any] | None = None,
         store: Store | str | None = None,
     ) -> None:
         self.space: Space = as_space(space)
         self.directions = list(directions)
-        self.run_dir: RunDir | None = RunDir(run_dir) if run_dir is not None else None
+        self.run_dir: RunDir | None = (
+            run_dir if isinstance(run_dir, RunDir) or run_dir is None else RunDir(run_dir)
+        )
         self.resumed = False
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
-            raise ValueError(f"seed must be an integer or None, got seed={seed!r}")
+        check_seed(seed)
         if self.run_dir is not None:
             self.seed = self._check_run_dir(seed, optimizer_settings or {})
         else:
@@ -77,7 +65,7 @@ class RunState:
         if isinstance(store, Store):
             self.store = store
         elif store is not None:
-            name = Path(run_dir).resolve().name if run_dir is not None else None
+            name = self.run_dir.path.resolve().name if self.run_dir is not None else None
             self.store = open_store(store, run=name or None)
         elif self.run_dir is not None:
             self.store = self.run_dir.store
@@ -100,28 +88,15 @@ class RunState:
             )
             return used
         self.resumed = True
-        old_space = Space.from_dict(rd.read_json("space.json"))
-        if old_space != self.space:
-            raise ValueError(
-                f"run_dir {str(rd.path)!r} holds a search over a different space "
-                f"(recorded parameters: {old_space.names}, given: {self.space.names}); "
-                "use a new run_dir, or the same space to resume"
-            )
-        old_dirs = list(meta.get("directions", []))
-        if old_dirs != self.directions:
-            raise ValueError(
-                f"run_dir {str(rd.path)!r} holds a search with direction={old_dirs!r}, "
-                f"got direction={self.directions!r}; use a new run_dir to change it"
-            )
-        recorded = int(meta["seed"])
-        if seed is not None and int(seed) != recorded:
-            logger.warning(
-                "run_dir %s was created with seed=%d; resuming with it (seed=%d ignored)",
-                rd.path,
-                recorded,
-                seed,
-            )
-        return recorded
+        recorded = {**meta, "space": rd.read_json("space.json")}
+        return check_run_meta(
+            recorded,
+            self.space,
+            self.directions,
+            seed,
+            f"run_dir {str(rd.path)!r}",
+            "use a new run_dir, or the same space and direction to resume",
+        )
 
     # -- trial table ---------------------------------------------------------------
     def load(self) -> list[Trial]:
@@ -129,29 +104,38 @@ class RunState:
         changed: dict[int, Trial] = {}
         for seq, event in self.store.events(self.seq):
             self.seq = seq
-            t = apply_event(self.trials, event)
+            t = self.apply(event)
             if t is not None:
-                if t.seed is None:
-                    t.seed = trial_seed(self.seed, t.id)
                 changed[t.id] = t
         return list(changed.values())
 
-    def commit(self, events: list[dict[str, Any]]) -> list[Trial]:
-        """Append events to the store (one atomic batch) and apply them to the table.
+    def commit(self, events: list[dict[str, Any]]) -> tuple[list[Trial], list[Trial]]:
+        """Append events to the store (one atomic batch), then apply them to the table.
 
-        Returns the trials created by ``submit`` events, in order.
+        Returns:
+            The trials created by ``submit`` events, in order, and every trial an
+            event changed.
         """
         if not events:
-            return []
+            return [], []
         ids = self.store.append(events)
         created: list[Trial] = []
+        changed: dict[int, Trial] = {}
         for event, tid in zip(events, ids, strict=True):
-            event["trial"] = tid
-            t = apply_event(self.trials, event)
-            if event["kind"] == "submit" and t is not None:
-                t.seed = trial_seed(self.seed, tid)
-                created.append(t)
-        return created
+            t = self.apply({**event, "trial": tid})
+            if t is not None:
+                changed[t.id] = t
+                if event["kind"] == "submit":
+                    created.append(t)
+        return created, list(changed.values())
+
+    def apply(self, event: dict[str, Any]) -> Trial | None:
+        """Apply one committed event to the table (the only way a trial record changes);
+        a new trial's seed is derived from the run's seed and its id."""
+        t = apply_event(self.trials, event)
+        if t is not None and t.seed is None:
+            t.seed = trial_seed(self.seed, t.id)
+        return t
 
     def artifact_dir(self, trial_id: int, create: bool = False) -> str | None:
         """The trial's artifact folder (None in memory)."""
@@ -187,5 +171,4 @@ class RunState:
 
     def finished_in_order(self) -> list[Trial]:
         """Finished trials in the order they finished (for replaying an optimizer)."""
-        done = [t for t in self.trials.values() if t.status.finished]
-        return sorted(done, key=lambda t: (t.finished or 0.0, t.id))
+        return finish_order(t for t in self.trials.values() if t.status.finished)

@@ -1,4 +1,5 @@
-"""Starting a search from known configurations: ``initial_points`` and ``warm_start``."""
+"""Starting a search from an earlier run: ``warm_start`` (``initial_points`` are checked in
+:mod:`hyperhive.search.options`)."""
 
 from __future__ import annotations
 
@@ -14,36 +15,9 @@ if TYPE_CHECKING:
     from hyperhive.search.result import Result
     from hyperhive.space import Space
 
-__all__ = ["adapt_config", "check_initial_points", "warm_trials"]
+__all__ = ["adapt_config", "warm_trials"]
 
 logger = logging.getLogger("hyperhive")
-
-
-def check_initial_points(points: Any, space: Space) -> list[dict[str, Any]]:
-    """Validate user-given starting configurations against ``space``.
-
-    Returns:
-        The configurations, normalized by :meth:`Space.validate`.
-
-    Raises:
-        TypeError: If ``points`` is not a list of dicts.
-        ValueError: Naming the first invalid point and why.
-    """
-    if points is None:
-        return []
-    if isinstance(points, Mapping) or not isinstance(points, Sequence):
-        raise TypeError(
-            f"initial_points must be a list of configurations (dicts), got {type(points).__name__}"
-        )
-    out = []
-    for i, point in enumerate(points):
-        if not isinstance(point, Mapping):
-            raise TypeError(f"initial_points[{i}] must be a dict, got {type(point).__name__}")
-        try:
-            out.append(space.validate(point))
-        except (ValueError, TypeError) as err:
-            raise ValueError(f"initial_points[{i}] is not a valid configuration: {err}") from None
-    return out
 
 
 def adapt_config(config: Mapping[str, Any], space: Space) -> dict[str, Any] | None:
@@ -93,7 +67,7 @@ def warm_trials(source: Any, space: Space, directions: Sequence[str]) -> list[Tr
     """
     old_directions: list[str] | None = None
     if isinstance(source, str | Path):
-        from hyperhive.search.run import load
+        from hyperhive.search.reader import load
 
         source = load(source)
     if hasattr(source, "records") and hasattr(source, "directions"):

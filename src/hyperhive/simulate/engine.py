@@ -14,6 +14,13 @@ pays every model refit of its own), asks for its idle workers and claims one
 trial slot per configuration (one operation each). Peers also poll the store every
 ``poll`` seconds (two operations) and every peer reads every event.
 
+The simulation reuses the loop's decisions rather than a model of its own: how
+many configurations to ask (:func:`hyperhive.search.decisions.fill_count`), the order
+results are told (:func:`~hyperhive.search.decisions.finish_order`), and the store
+round trips of each mode, from the loop's commit policies
+(:class:`~hyperhive.search.policy.CentralCommit`,
+:class:`~hyperhive.search.peer.PeerCommit`).
+
 Costs on the simulated clock: the optimizer's real compute (measured, see
 :class:`~hyperhive.simulate.costs.ComputeMeter`), ``store_latency`` per store
 round trip, and the store server's own time (``store_service`` per operation,
@@ -32,6 +39,9 @@ from typing import Any
 import numpy as np
 
 from hyperhive.optimizers import Optimizer
+from hyperhive.search.decisions import fill_count, finish_order
+from hyperhive.search.peer import PeerCommit
+from hyperhive.search.policy import CentralCommit, CommitPolicy
 from hyperhive.simulate.costs import ComputeMeter, CostProfile
 from hyperhive.space import Space
 from hyperhive.storage.codec import dumps, loads
@@ -247,7 +257,9 @@ def simulate(
         sizes = [base + (1 if i < extra else 0) for i in range(n_peers)]
     servers = [_Server(workers=n, free=n) for n in sizes]
     central = mode == "centralized"
-    per_event = 0.0 if central else replay_cost()
+    # the loop's own commit policy says how many store round trips each step makes
+    policy: type[CommitPolicy] = CentralCommit if central else PeerCommit
+    per_event = replay_cost() if policy.reads_back else 0.0
     store = _Store(store_latency, store_service, event_cost)
     running: dict[int, Trial] = {}
     heap: list[tuple[float, int, int, int, Any]] = []
@@ -268,15 +280,15 @@ def simulate(
         nonlocal events_total, results_total, n_waits
         s = servers[i]
         finished, s.queue = s.queue, []
-        k = s.free
+        k = fill_count(s.workers, 0, s.workers - s.free, None)
         compute = io = 0.0
         if finished:
             io += store.op(now)
-            told = meter.tell([t for t, _ in finished])
+            told = meter.tell(finish_order(t for t, _ in finished))
             compute += told if central else 0.0
             results_total += len(finished)
             events_total += len(finished)
-        if not central:
+        if policy.reads_back:
             new_events = events_total - s.seen_events
             s.seen_events = events_total
             io += store.op(now)
@@ -288,11 +300,11 @@ def simulate(
         s.spikes = len(meter.spikes)
         configs: list[dict[str, Any]] = []
         if k > 0:
-            configs, cost, measured = meter.ask(k, lambda: running.values(), len(running))
+            configs, cost, measured = meter.ask(k, lambda: list(running.values()), len(running))
             compute += cost
             if measured:
                 s.spikes = len(meter.spikes)
-            io += store.op(now, n=1 if central else k) + dispatch * k
+            io += store.op(now, n=policy.create_round_trips(k)) + dispatch * k
             events_total += k
         d = compute + io
         for _, f in finished:

@@ -41,9 +41,10 @@ def as_space(obj: object) -> Space:
     try:
         from ConfigSpace import ConfigurationSpace
     except ImportError:  # pragma: no cover - ConfigSpace is a dependency
-        ConfigurationSpace = None  # noqa: N806
-    if ConfigurationSpace is not None and isinstance(obj, ConfigurationSpace):
-        return Space.from_configspace(obj)
+        pass
+    else:
+        if isinstance(obj, ConfigurationSpace):
+            return Space.from_configspace(obj)
     if isinstance(obj, Mapping):
         return Space(obj)
     raise TypeError(

@@ -29,15 +29,18 @@ A conditional ConfigSpace ``Constant`` becomes a one-choice :class:`Categorical`
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import math
 import warnings
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import ConfigSpace as CS
 from ConfigSpace.exceptions import ForbiddenValueError
+from ConfigSpace.forbidden import ForbiddenClause
 
-from hyperhive.space.conditions import AnyOf, Clause, Condition, Forbidden, ParentIs
+from hyperhive.space.conditions import AllOf, AnyOf, Clause, Condition, Forbidden, ParentIs
 from hyperhive.space.params import Categorical, Constant, Float, Int, Ordinal, Param
 from hyperhive.space.values import compare, to_python
 
@@ -45,7 +48,8 @@ if TYPE_CHECKING:
     from hyperhive.space.space import Space
 
 META_KEY = "hyperhive"
-_REL_CLAUSES = {
+# Callables, not type[ForbiddenClause]: these concrete classes take (hyperparameter, value).
+_REL_CLAUSES: dict[str, Callable[[Any, Any], ForbiddenClause]] = {
     "gt": CS.ForbiddenGreaterThanClause,
     "ge": CS.ForbiddenGreaterThanEqualsClause,
     "lt": CS.ForbiddenLessThanClause,
@@ -90,7 +94,9 @@ def _cs_condition(cond: Condition, child: Any, hps: dict[str, Any]) -> Any:
         if c.op == "eq":
             return CS.EqualsCondition(child, hps[c.name], c.target)
         return CS.InCondition(child, hps[c.name], list(c.target))
-    parts = [_cs_condition(item, child, hps) for item in cond.items]  # type: ignore[attr-defined]
+    if not isinstance(cond, AnyOf | AllOf):
+        raise TypeError(f"cannot export condition {cond} of type {type(cond).__name__}")
+    parts = [_cs_condition(item, child, hps) for item in cond.items]
     if len(parts) == 1:
         return parts[0]
     return CS.OrConjunction(*parts) if isinstance(cond, AnyOf) else CS.AndConjunction(*parts)
@@ -112,7 +118,9 @@ def _cs_clause(clause: Clause, hps: dict[str, Any], forbidden: Forbidden) -> Any
         return _REL_CLAUSES[op](hp, target)
     if isinstance(p, Float | Int):  # low == high, exported as a Constant
         return CS.ForbiddenEqualsClause(hp, p.low) if compare(op, p.low, target) else None
-    values = [v for v, hit in zip(p.domain, p.mask(op, target), strict=True) if hit]  # type: ignore[attr-defined]
+    if not isinstance(p, Categorical | Ordinal | Constant):
+        raise TypeError(f"cannot export {clause}: unknown parameter type {type(p).__name__}")
+    values = [v for v, hit in zip(p.domain, p.mask(op, target), strict=True) if hit]
     if not values:
         return None
     if len(values) > _MAX_EXPANSION:
@@ -151,8 +159,8 @@ def to_configspace(space: Space) -> CS.ConfigurationSpace:
         _add(cs, conds)
     forbids = []
     for f in space._forbidden:
-        clauses = [_cs_clause(c, hps, f) for c in f.clauses]
-        if any(c is None for c in clauses):
+        clauses = [c for c in (_cs_clause(c, hps, f) for c in f.clauses) if c is not None]
+        if len(clauses) < len(f.clauses):
             continue  # some clause matches no value: the combination never happens
         forbids.append(clauses[0] if len(clauses) == 1 else CS.ForbiddenAndConjunction(*clauses))
     if forbids:
@@ -195,7 +203,7 @@ def _param(hp: Any, conditional: bool) -> Param:
         default = to_python(hp.default_value)
         if not p.contains(default):
             return p
-        return cls(p.low, p.high, log=p.log, default=_default(default, p.default_value, 1e-9))
+        return dataclasses.replace(p, default=_default(default, p.default_value, 1e-9))
     raise TypeError(f"cannot import hyperparameter {name!r} of type {type(hp).__name__}")
 
 
@@ -206,8 +214,10 @@ def _parent_values(parent: Param, op: str, value: Any, what: str) -> list[Any]:
         if parent.size > _MAX_EXPANSION:
             raise ValueError(f"cannot import {what}: the parent's range is too large")
         domain: list[Any] = list(range(parent.low, parent.high + 1))
+    elif isinstance(parent, Categorical | Ordinal | Constant):
+        domain = list(parent.domain)
     else:
-        domain = list(parent.domain)  # type: ignore[attr-defined]
+        raise TypeError(f"cannot import {what}: unknown parent type {type(parent).__name__}")
     if op == "ne":
         key = parent.validate_value(value, "?")
         return [v for v in domain if v != key]
@@ -241,10 +251,10 @@ def _clauses(f: Any, params: dict[str, Param]) -> list[Clause]:
     elif isinstance(f, CS.ForbiddenInClause):
         op, value = "in", [to_python(v) for v in f.values]
     else:
-        op = next((o for o, t in _REL_CLAUSES.items() if type(f) is t), None)
-        if op is None:
+        rel = next((o for o, t in _REL_CLAUSES.items() if type(f) is t), None)
+        if rel is None:
             raise ValueError(f"cannot import forbidden clause {f} of type {type(f).__name__}")
-        value = to_python(f.value)
+        op, value = rel, to_python(f.value)
     name = f.hyperparameter.name
     return [Clause(name, params[name], op, value)]
 

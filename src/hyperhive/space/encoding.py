@@ -35,11 +35,13 @@ Model features (:meth:`Space.encode` / :meth:`Space.decode`)
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeGuard
 
 import numpy as np
 
 from hyperhive.space import sampling
+from hyperhive.space.base import Param
+from hyperhive.space.finite import Categorical
 
 if TYPE_CHECKING:
     from hyperhive.space.space import Space
@@ -126,8 +128,8 @@ def from_unit(space: Space, unit: Any) -> list[dict[str, Any]]:
     return sampling.rows_to_dicts(space, codes, active, m)
 
 
-def _one_hot(p: Any, onehot: bool) -> bool:
-    return onehot and p.kind == "categorical"
+def _one_hot(p: Param, onehot: bool) -> TypeGuard[Categorical]:
+    return onehot and isinstance(p, Categorical)
 
 
 def feature_names(space: Space, onehot: bool) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -22,6 +23,13 @@ from hyperhive.space.values import (
 
 class _Finite(Param):
     """A parameter with a finite list of values; codes are indices into :attr:`domain`."""
+
+    # Set by _finish() (the subclasses declare them as dataclass fields outside init,
+    # eq, hash and repr): value key -> index, the values as an object array, and
+    # (type, value) -> index for the common case of hashable plain values.
+    _lookup: dict[Any, int]
+    _objects: np.ndarray
+    _fast: dict[Any, int]
 
     @property
     @abc.abstractmethod
@@ -140,7 +148,7 @@ class _Finite(Param):
         return items, default
 
 
-@dataclass(frozen=True, eq=True, repr=False)
+@dataclass(frozen=True, eq=True, repr=False, init=False)
 class Categorical(_Finite):
     """One of an unordered list of choices (str, int, float, bool or None).
 
@@ -161,8 +169,8 @@ class Categorical(_Finite):
 
     kind: ClassVar[str] = "categorical"
 
-    def __post_init__(self) -> None:
-        items, default = self._finish("Categorical(choices)", self.choices, self.default)
+    def __init__(self, choices: Sequence[Any] | AbstractSet[Any], default: Any = None) -> None:
+        items, default = self._finish("Categorical(choices)", choices, default)
         object.__setattr__(self, "choices", items)
         object.__setattr__(self, "default", default)
 
@@ -189,7 +197,7 @@ class Categorical(_Finite):
         return {"type": self.kind, "choices": list(self.choices), "default": self.default}
 
 
-@dataclass(frozen=True, eq=True, repr=False)
+@dataclass(frozen=True, eq=True, repr=False, init=False)
 class Ordinal(_Finite):
     """One of an ordered sequence of values (str, int, float, bool or None).
 
@@ -211,8 +219,8 @@ class Ordinal(_Finite):
 
     kind: ClassVar[str] = "ordinal"
 
-    def __post_init__(self) -> None:
-        items, default = self._finish("Ordinal(sequence)", self.sequence, self.default)
+    def __init__(self, sequence: Sequence[Any] | AbstractSet[Any], default: Any = None) -> None:
+        items, default = self._finish("Ordinal(sequence)", sequence, default)
         object.__setattr__(self, "sequence", items)
         object.__setattr__(self, "default", default)
 

@@ -163,6 +163,8 @@ class Float(_Numeric):
             return np.full(codes.shape, 0.5)
         if self.log:
             lo, hi = math.log(self.low), math.log(self.high)
+            if hi == lo:  # bounds one ulp apart: equal once in log space
+                return np.full(codes.shape, 0.5)
             return (np.log(codes) - lo) / (hi - lo)
         return (codes - self.low) / (self.high - self.low)
 
@@ -279,8 +281,11 @@ class Int(_Numeric):
 
     def values_to_codes(self, values: Sequence[Any], name: str) -> np.ndarray:
         arr = _fast_array(values)
-        ok = arr is not None and np.all((arr >= self.low) & (arr <= self.high))
-        if not ok or not np.all(arr == np.floor(arr)):  # type: ignore[operator]
+        if (
+            arr is None
+            or not np.all((arr >= self.low) & (arr <= self.high))
+            or not np.all(arr == np.floor(arr))
+        ):
             arr = super().values_to_codes(values, name)  # raises, naming the bad value
         return np.asarray(arr).astype(np.int64).reshape(-1)
 

@@ -26,8 +26,10 @@ def param_from_dict(d: Any) -> Param:
         )
     kind = d["type"]
     default = d.get("default")
-    if kind in ("float", "int"):
-        return PARAM_TYPES[kind](d["low"], d["high"], log=d.get("log", False), default=default)
+    if kind == "float":
+        return Float(d["low"], d["high"], log=d.get("log", False), default=default)
+    if kind == "int":
+        return Int(d["low"], d["high"], log=d.get("log", False), default=default)
     if kind == "categorical":
         return Categorical(d["choices"], default=default)
     if kind == "ordinal":

@@ -46,7 +46,7 @@ class Space:
     configuration. Clauses on an inactive parameter never hold.
     """
 
-    def __init__(self, params: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, params: Mapping[str, Any] | Space | None = None) -> None:
         self._params: dict[str, Param] = {}
         self._conditions: dict[str, list[Condition]] = {}
         self._forbidden: list[Forbidden] = []

@@ -1,4 +1,5 @@
-"""Storage: the event journal (memory or SQLite), run directories and the trial table."""
+"""Storage: the event journal (memory or SQLite), run directories, the one-driver lock and
+the trial table."""
 
 from __future__ import annotations
 
@@ -7,21 +8,32 @@ import re
 
 from hyperhive.storage.atomic import atomic_write_bytes, atomic_write_text
 from hyperhive.storage.base import CAPABILITIES, Store, StoreWarning
+from hyperhive.storage.claims import ClaimStore, LocalClaims, claims_for
 from hyperhive.storage.frame import trials_frame
+from hyperhive.storage.lock import DriverLock, RunLockedError
 from hyperhive.storage.memory import MemoryStore
+from hyperhive.storage.readonly import ReadOnlyStoreError, SQLiteReader, open_reader
 from hyperhive.storage.rundir import RunDir, environment_versions
 from hyperhive.storage.sqlite import SQLiteStore
 
 __all__ = [
     "CAPABILITIES",
+    "ClaimStore",
+    "DriverLock",
+    "LocalClaims",
     "MemoryStore",
+    "ReadOnlyStoreError",
     "RunDir",
+    "RunLockedError",
+    "SQLiteReader",
     "SQLiteStore",
     "Store",
     "StoreWarning",
     "atomic_write_bytes",
     "atomic_write_text",
+    "claims_for",
     "environment_versions",
+    "open_reader",
     "open_store",
     "trials_frame",
 ]

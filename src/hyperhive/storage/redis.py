@@ -304,7 +304,7 @@ class RedisStore(Store):
             adopt = int(adopt)
             ev["retry_of"] = adopt
             text = dumps({k: v for k, v in ev.items() if k != "trial"})
-            end = dict(lost) if lost is not None else {"status": TrialStatus.LOST.value}
+            end: dict[str, Any] = dict(lost) if lost is not None else {}
             end.update(kind="end", trial=adopt, status=TrialStatus.LOST.value)
             lost_text = dumps(end)
         argv = [

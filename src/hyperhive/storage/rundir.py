@@ -6,6 +6,7 @@ Layout::
     <run>/space.json       the search space
     <run>/run.json         optimizer, directions, seed used, creation time, versions
     <run>/driver.log       the driver's log (RunDir.attach_log)
+    <run>/driver.lock      held by the driver while it runs (RunDir.driver_lock)
     <run>/results.csv      the trial table, derived from the journal
     <run>/trials/<id>/     each trial's artifact folder
 
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from hyperhive.storage.atomic import atomic_write_text
 from hyperhive.storage.codec import dumps
+from hyperhive.storage.lock import DriverLock
 from hyperhive.storage.sqlite import JOURNAL_NAME, SQLiteStore
 
 if TYPE_CHECKING:
@@ -73,6 +75,7 @@ class RunDir:
     SPACE = "space.json"
     RUN = "run.json"
     LOG = "driver.log"
+    LOCK = "driver.lock"
     RESULTS = "results.csv"
     TRIALS = "trials"
 
@@ -100,6 +103,16 @@ class RunDir:
     def log_path(self) -> Path:
         """``driver.log``."""
         return self.path / self.LOG
+
+    @property
+    def lock_path(self) -> Path:
+        """``driver.lock``."""
+        return self.path / self.LOCK
+
+    def driver_lock(self) -> DriverLock:
+        """The one-driver-per-run lock of this folder (not taken yet; see
+        :class:`~hyperhive.storage.lock.DriverLock`)."""
+        return DriverLock(self.lock_path)
 
     @property
     def results_path(self) -> Path:

@@ -31,7 +31,9 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from hyperhive.storage import sqlite_claims
 from hyperhive.storage.base import Store, StoreWarning, prepare_events
+from hyperhive.storage.claims import adoption_events
 from hyperhive.storage.codec import dumps, loads
 
 __all__ = [
@@ -389,3 +391,49 @@ class SQLiteStore(Store):
         """The sequence number of the last committed event (0 when empty)."""
         rows = self._query("SELECT MAX(seq) FROM events")
         return int(rows[0][0] or 0)
+
+    # -- decentralized search: claims and leases (see hyperhive.storage.claims) ---------
+    def claim(
+        self,
+        submit: Mapping[str, Any],
+        budget: int | None,
+        *,
+        adopt: int | None = None,
+        lost: Mapping[str, Any] | None = None,
+    ) -> int | None:
+        """Create a trial only while the budget allows it, in one transaction
+        (see :meth:`hyperhive.storage.claims.ClaimStore.claim`)."""
+        ev, end = adoption_events(submit, adopt, lost)
+        now = time.time()
+        return self._transact(lambda conn: sqlite_claims.claim(conn, ev, budget, adopt, end, now))
+
+    def heartbeat(self, peer: str, lease: float, info: Mapping[str, Any] | None = None) -> None:
+        """Renew ``peer``'s lease: a ``peer:<id>`` meta record expiring in ``lease`` s."""
+        now = time.time()
+        record = {**(info or {}), "peer": peer, "seen": now, "lease": lease, "expires": now + lease}
+        self.set_meta(f"peer:{peer}", record)
+
+    def leave(self, peer: str) -> None:
+        """End ``peer``'s lease now (its open trials become reclaimable at once)."""
+        record = self.get_meta(f"peer:{peer}") or {}
+        self.set_meta(f"peer:{peer}", {**record, "peer": peer, "expires": 0.0})
+
+    def live_peers(self, peers: Sequence[str]) -> set[str]:
+        """The peers among ``peers`` whose lease has not expired."""
+        now, conn = time.time(), self._conn()
+        return self._retry(lambda: {p for p in peers if sqlite_claims.alive(conn, p, now)})
+
+    def peers(self) -> dict[str, dict[str, Any]]:
+        """Every peer that joined: its last heartbeat record and whether it is alive."""
+        rows = self._query("SELECT key, value FROM meta WHERE key LIKE 'peer:%'")
+        return sqlite_claims.peer_records(rows, time.time())
+
+    def setdefault_meta(self, key: str, value: Any) -> Any:
+        """Store ``value`` under ``key`` unless a value is there; return the stored one."""
+        text = dumps(value)
+        self._transact(
+            lambda conn: conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)", (key, text)
+            )
+        )
+        return self.get_meta(key)

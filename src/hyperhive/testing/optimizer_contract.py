@@ -69,18 +69,18 @@ def make_case(name: str) -> Case:
             {
                 "lr": Float(1e-4, 1e-1, log=True),
                 "units": Int(8, 512, log=True),
-                "act": Categorical(["relu", "tanh", "gelu"]),
-                "size": Ordinal(["s", "m", "l", "xl"]),
+                "act": Categorical(("relu", "tanh", "gelu")),
+                "size": Ordinal(("s", "m", "l", "xl")),
                 "opt": Constant("adam"),
             }
         )
     elif name == "conditional":
         space = Space(
             {
-                "model": Categorical(["linear", "net"]),
+                "model": Categorical(("linear", "net")),
                 "lr": Float(1e-4, 1e-1, log=True),
                 "layers": Int(1, 4),
-                "act": Categorical(["relu", "tanh"]),
+                "act": Categorical(("relu", "tanh")),
                 "slope": Float(0.01, 0.3),
             }
         )
@@ -90,9 +90,9 @@ def make_case(name: str) -> Case:
     elif name == "forbidden":
         space = Space(
             {
-                "depth": Ordinal([2, 8]),
+                "depth": Ordinal((2, 8)),
                 "units": Int(16, 1024, log=True),
-                "act": Categorical(["relu", "tanh"]),
+                "act": Categorical(("relu", "tanh")),
                 "lr": Float(1e-4, 1e-1, log=True),
             }
         )

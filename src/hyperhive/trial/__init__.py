@@ -9,7 +9,14 @@ from hyperhive.trial.context import (
     should_stop,
     unbind,
 )
-from hyperhive.trial.events import apply_event, end_event, replay, report_event, submit_event
+from hyperhive.trial.events import (
+    apply_event,
+    end_event,
+    finish_event,
+    replay,
+    report_event,
+    submit_event,
+)
 from hyperhive.trial.record import COUNTED, Report, Trial, TrialStatus, is_finite_number
 
 __all__ = [
@@ -23,6 +30,7 @@ __all__ = [
     "bind",
     "current_trial",
     "end_event",
+    "finish_event",
     "is_finite_number",
     "replay",
     "report",

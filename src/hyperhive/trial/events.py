@@ -21,7 +21,7 @@ Decentralized peers (:func:`hyperhive.worker`) add no kinds: a budget claim is a
 ``submit`` naming its ``peer``; a trial released on SIGTERM, or reclaimed after its
 peer's lease expired, gets an ``end`` with status ``lost``, and its re-run is a
 ``submit`` with ``retry_of``. Leases live outside the journal
-(:mod:`hyperhive.search.claims`).
+(:mod:`hyperhive.storage.claims`).
 """
 
 from __future__ import annotations
@@ -65,23 +65,56 @@ def report_event(trial_id: int, step: int | None, value: Any, time: float) -> di
     return {"kind": "report", "trial": trial_id, "step": step, "value": value, "time": time}
 
 
-def end_event(trial: Trial) -> dict[str, Any]:
-    """Build the ``end`` event of a finished trial record."""
-    d = trial.to_dict()
+def finish_event(
+    trial_id: int,
+    status: TrialStatus | str,
+    *,
+    objective: float | tuple[float, ...] | None = None,
+    constraints: tuple[float, ...] | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    reason: str | None = None,
+    traceback: str | None = None,
+    started: float | None = None,
+    finished: float | None = None,
+    worker: str | None = None,
+    host: str | None = None,
+) -> dict[str, Any]:
+    """Build the ``end`` event of a trial (``finished`` defaults to now).
+
+    The search builds it from what the executor (or ``Run.tell``) returned, commits
+    it, and only then applies it to the trial record.
+    """
     return {
         "kind": "end",
-        "trial": trial.id,
-        "status": d["status"],
-        "objective": d["objective"],
-        "constraints": d["constraints"],
-        "metadata": d["metadata"],
-        "reason": trial.reason,
-        "traceback": trial.traceback,
-        "started": trial.started,
-        "finished": trial.finished,
-        "worker": trial.worker,
-        "host": trial.host,
+        "trial": trial_id,
+        "status": TrialStatus(status).value,
+        "objective": list(objective) if isinstance(objective, tuple) else objective,
+        "constraints": list(constraints) if constraints is not None else None,
+        "metadata": dict(metadata or {}),
+        "reason": reason,
+        "traceback": traceback,
+        "started": started,
+        "finished": _time.time() if finished is None else finished,
+        "worker": worker,
+        "host": host,
     }
+
+
+def end_event(trial: Trial) -> dict[str, Any]:
+    """Build the ``end`` event that gives a trial record the result it holds."""
+    return finish_event(
+        trial.id,
+        trial.status,
+        objective=trial.objective,
+        constraints=trial.constraints,
+        metadata=trial.metadata,
+        reason=trial.reason,
+        traceback=trial.traceback,
+        started=trial.started,
+        finished=trial.finished,
+        worker=trial.worker,
+        host=trial.host,
+    )
 
 
 def apply_event(trials: dict[int, Trial], event: Mapping[str, Any]) -> Trial | None:
@@ -106,9 +139,10 @@ def apply_event(trials: dict[int, Trial], event: Mapping[str, Any]) -> Trial | N
         )
         trials[tid] = t
         return t
-    t = trials.get(tid)
-    if t is None:
+    found = trials.get(tid)
+    if found is None:
         return None
+    t = found
     if kind == "start":
         if t.status.finished:
             return None
@@ -118,9 +152,9 @@ def apply_event(trials: dict[int, Trial], event: Mapping[str, Any]) -> Trial | N
         t.host = event.get("host", t.host)
         return t
     if kind == "report":
-        value = event.get("value")
-        if isinstance(value, list):
-            value = tuple(value)
+        raw = event.get("value")
+        # a non-finite value was stored as null: kept as None
+        value: Any = tuple(raw) if isinstance(raw, list) else raw
         t.reports.append(Report(event.get("step"), value, event.get("time", 0.0)))
         return t
     if kind == "end":

@@ -17,9 +17,10 @@ from dist_helpers import alive, make_objective, wait_until
 
 from hyperhive.executors import TrialTask
 from hyperhive.executors._isolated import host_for_thread, release_hosts
-from hyperhive.executors._remote import execute
-from hyperhive.executors._wire import Flags, outcome_from_wire, task_to_wire
+from hyperhive.executors._protocol import outcome_from_wire, task_to_wire
+from hyperhive.executors.channel import Flags
 from hyperhive.executors.gpu import DevicePool, device_list, local_rank, rank_devices
+from hyperhive.executors.remote import execute
 from hyperhive.trial import TrialStatus
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX process groups")
@@ -119,8 +120,9 @@ def test_children_die_with_their_worker(tmp_path):
             sys.path.insert(0, {os.path.dirname(__file__)!r})
             from dist_helpers import make_objective
             from hyperhive.executors import TrialTask
-            from hyperhive.executors._remote import execute
-            from hyperhive.executors._wire import Flags, task_to_wire
+            from hyperhive.executors.remote import execute
+            from hyperhive.executors._protocol import task_to_wire
+            from hyperhive.executors.channel import Flags
 
             def forward(tid, seq, step, value, t):
                 print(int(value), flush=True)

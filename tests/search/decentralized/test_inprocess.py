@@ -8,8 +8,7 @@ import time
 import pytest
 
 import hyperhive as hh
-from hyperhive.search.claims import LocalCoordinator, SQLiteCoordinator, coordinator_for
-from hyperhive.storage import MemoryStore, SQLiteStore, open_store
+from hyperhive.storage import LocalClaims, MemoryStore, SQLiteStore, claims_for, open_store
 from hyperhive.trial import submit_event
 
 SPACE = hh.Space({"x": hh.Float(0.0, 1.0)})
@@ -22,8 +21,8 @@ def _end(tid: int, status: str = "done") -> dict:
 @pytest.mark.parametrize("kind", ["sqlite", "memory"])
 def test_claims_budget_adoption_and_fencing(tmp_path, kind):
     store = SQLiteStore(tmp_path / "j.sqlite") if kind == "sqlite" else MemoryStore()
-    coord = coordinator_for(store)
-    assert isinstance(coord, SQLiteCoordinator if kind == "sqlite" else LocalCoordinator)
+    coord = claims_for(store)
+    assert isinstance(coord, SQLiteStore if kind == "sqlite" else LocalClaims)
     coord.heartbeat("A", 0.05)
     coord.heartbeat("B", 30.0)
     a = coord.claim(submit_event(None, {"k": 0}, peer="A"), 2)
@@ -92,7 +91,7 @@ def test_worker_checks(tmp_path):
     with pytest.raises(ValueError, match="direction"):
         hh.worker(lambda c: 0.0, SPACE, run_dir=tmp_path / "r", direction="maximize")
     with pytest.raises(TypeError, match="atomic budget claims"):
-        coordinator_for(type("S", (MemoryStore,), {"capabilities": frozenset({"multiprocess"})})())
+        claims_for(type("S", (MemoryStore,), {"capabilities": frozenset({"multiprocess"})})())
 
 
 def test_callback_stop_reaches_every_peer(tmp_path):
@@ -158,3 +157,48 @@ def test_load_and_peers_from_a_store(tmp_path, redis_server):
     hh.worker(lambda c: c["x"], SPACE, run_dir=sqlite_dir, max_evals=2, optimizer="random")
     (only,) = peers(sqlite_dir / "journal.sqlite").values()
     assert not only["alive"] and only["host"]
+
+
+def test_worker_takes_the_options_of_search(tmp_path):
+    """initial_points, warm_start, slots_per_trial, callbacks and progress mean the same
+    for a peer as for hh.search."""
+    old = hh.search(lambda c: c["x"], SPACE, max_evals=4, optimizer="random", seed=0)
+    seen, progress = [], []
+    r = hh.worker(
+        lambda c: c["x"],
+        SPACE,
+        run_dir=tmp_path / "r",
+        max_evals=5,
+        optimizer="random",
+        workers=2,
+        executor="thread",
+        initial_points=[{"x": 0.25}, {"x": 0.75}],
+        warm_start=old,
+        slots_per_trial=lambda c: 2 if c["x"] > 0.5 else 1,
+        callbacks=[lambda t, s: seen.append(t.id)],
+        progress=progress.append,
+        poll=0.05,
+    )
+    assert r.n_counted == 5
+    assert [t.config for t in r.records[:2]] == [{"x": 0.25}, {"x": 0.75}]
+    assert sorted(seen) == [t.id for t in r.records]
+    assert progress and progress[-1]["final"] and progress[-1]["peer"]
+    assert all(0.0 <= p["utilization"] <= 1.0 for p in progress)
+    # a peer that joins later skips the initial points the run holds, calls no callback
+    # for trials that ended before it started
+    again: list[int] = []
+    r2 = hh.worker(
+        lambda c: c["x"],
+        SPACE,
+        run_dir=tmp_path / "r",
+        max_evals=6,
+        optimizer="random",
+        initial_points=[{"x": 0.25}],
+        callbacks=[lambda t, s: again.append(t.id)],
+        poll=0.05,
+    )
+    assert r2.n_counted == 6
+    assert [t.config for t in r2.records].count({"x": 0.25}) == 1
+    assert again == [r2.records[-1].id]
+    with pytest.raises(TypeError, match="slots_per_trial"):
+        hh.worker(lambda c: 0.0, SPACE, run_dir=tmp_path / "r", slots_per_trial=3)

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from hyperhive.space import encoding, sampling
+from hyperhive.space.params import Categorical
 
 if TYPE_CHECKING:
     from hyperhive.space import Space
@@ -142,7 +143,7 @@ class Codec:
             if p.kind == "constant":
                 continue
             act = rows.active[n]
-            if self.onehot and p.kind == "categorical":
+            if self.onehot and isinstance(p, Categorical):
                 k = len(p.choices)
                 block = np.zeros((m, k))
                 idx = np.flatnonzero(act)
@@ -189,7 +190,7 @@ class Codec:
                 continue
             p = self.params[n]
             col = codes[n].copy()
-            if p.kind == "categorical":
+            if isinstance(p, Categorical):
                 k = len(p.choices)
                 col[sel] = (col[sel] + rng.integers(1, k, sel.size)) % k
             else:

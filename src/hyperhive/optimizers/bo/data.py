@@ -133,7 +133,7 @@ class Observations:
         if hit is not None:
             return hit
         loss = self.loss[:n]
-        observed = np.isfinite(loss).all(axis=1)
+        observed = np.asarray(np.isfinite(loss).all(axis=1), dtype=bool)
         cons = self.constraint_values(n)
         with np.errstate(invalid="ignore"):
             met = np.where(np.isnan(cons), True, cons <= 0).all(axis=1)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -10,15 +10,12 @@ import numpy as np
 from hyperhive.optimizers._sampling import config_key, sample_unique
 from hyperhive.optimizers.bo.codec import Codec
 from hyperhive.optimizers.qmc import QMC
+from hyperhive.streams import Stream
 
 if TYPE_CHECKING:
     from hyperhive.space import Space
 
 __all__ = ["Design", "initial_design_size"]
-
-# Spawn-key tags of the random streams of the design (BO's are 20 and up).
-_REPAIR_STREAM = 21
-_WARM_STREAM = 24
 
 #: Step (in unit space) of the moves around warm-start trials.
 WARM_SIGMA = 0.05
@@ -79,12 +76,13 @@ class Design:
             return []
         space = self.space
         if not space.names:
-            return sample_unique(space, n, self.derive_rng(_REPAIR_STREAM, start), seen, taken)
+            return sample_unique(space, n, self.derive_rng(Stream.BO_REPAIR, start), seen, taken)
         out = []
         for i, config in enumerate(space.from_unit(self.unit(start, start + n)), start):
             key = config_key(config)
             if key in seen or key in taken or not space.is_valid(config):
-                config = sample_unique(space, 1, self.derive_rng(_REPAIR_STREAM, i), seen, taken)[0]
+                rng = self.derive_rng(Stream.BO_REPAIR, i)
+                config = sample_unique(space, 1, rng, seen, taken)[0]
             else:
                 taken.add(key)
             out.append(config)
@@ -94,7 +92,7 @@ class Design:
         self,
         start: int,
         n: int,
-        bases: Sequence[dict[str, Any]],
+        bases: Sequence[Mapping[str, Any]],
         excluded: set[bytes],
         seen: set[Hashable],
         taken: set[Hashable],
@@ -106,7 +104,7 @@ class Design:
         """
         out: list[dict[str, Any]] = []
         for i in range(start, start + n):
-            rng = self.derive_rng(_WARM_STREAM, i)
+            rng = self.derive_rng(Stream.BO_WARM, i)
             base = self.codec.from_configs([bases[i % len(bases)]], rng)
             config = None
             for _ in range(16):

@@ -178,17 +178,17 @@ class GaussianProcess(Surrogate):
             extra = [_Column(first.ls, 1.0, first.sn2) for _ in range(k - len(self._cols))]
             self._cols = (self._cols + extra)[:k]
         for j, c in enumerate(self._cols):
-            k = matern52(self._x, self._x, c.ls, c.sf2)
-            k[np.diag_indices_from(k)] += c.sn2
+            kern = matern52(self._x, self._x, c.ls, c.sf2)
+            kern[np.diag_indices_from(kern)] += c.sn2
             jitter = 0.0
             for _ in range(6):
                 try:
-                    low = cholesky(k + jitter * np.eye(len(k)), lower=True)
+                    low = cholesky(kern + jitter * np.eye(len(kern)), lower=True)
                     break
                 except np.linalg.LinAlgError:
                     jitter = max(jitter * 10.0, 1e-8 * c.sf2)
             else:  # pragma: no cover - a diagonal this large is always positive definite
-                low = np.diag(np.sqrt(np.diag(k) + 1.0))
+                low = np.diag(np.sqrt(np.diag(kern) + 1.0))
             c.chol = low
             c.alpha = cho_solve((low, True), self._y[:, j] - c.mean)
 

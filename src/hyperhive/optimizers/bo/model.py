@@ -15,14 +15,12 @@ import numpy as np
 from hyperhive.optimizers.bo.data import Observations, Targets
 from hyperhive.optimizers.bo.surrogates import Surrogate
 from hyperhive.optimizers.bo.transform import log_jacobian
+from hyperhive.streams import Stream
 
 __all__ = ["FIT_CAP", "ModelCache", "fit_rows", "have_sklearn", "make_surrogate", "one_thread"]
 
 #: Default cap on the rows a surrogate is fitted on (it is conditioned on all).
 FIT_CAP = {"gp": 80, "et": 2000, "rf": 2000}
-
-# Spawn-key tag of the fitting stream (BO's tags are 20 and up).
-_FIT_STREAM = 22
 
 
 def make_surrogate(name: str, n_trees: int = 32) -> Surrogate:
@@ -124,7 +122,7 @@ class ModelCache:
         self._thresholds = [1]
         #: Refit in a thread (see the class docstring).
         self.background = False
-        self._fitting: Future | None = None
+        self._fitting: Future[tuple[Surrogate, str]] | None = None
         self._fitting_at: tuple[int, str] | None = None
         #: Refits done in the background thread (for tests and benchmarks).
         self.background_fits = 0
@@ -248,7 +246,7 @@ class ModelCache:
             fitted = []
             for scaling, x, z, jacobian in options:
                 model = custom if custom is not None else make_surrogate(name, self.n_trees)
-                model.fit(x, z, derive(_FIT_STREAM, m))
+                model.fit(x, z, derive(Stream.BO_FIT, m))
                 if len(options) == 1:
                     return model, scaling
                 ll = getattr(model, "log_likelihood_", None)
@@ -261,7 +259,7 @@ class ModelCache:
 
     def _start_fit(self, job: Callable[[], tuple[Surrogate, str]], key: tuple[int, str]) -> None:
         """Run ``job`` in a thread; :meth:`_take_background_fit` picks its model up."""
-        fut: Future = Future()
+        fut: Future[tuple[Surrogate, str]] = Future()
 
         def work() -> None:
             try:

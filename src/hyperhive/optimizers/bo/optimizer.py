@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -19,6 +19,7 @@ from hyperhive.optimizers.bo.multi import random_weights
 from hyperhive.optimizers.bo.scoring import best_rows, lie_values, make_scorer
 from hyperhive.optimizers.bo.surrogates import Surrogate
 from hyperhive.optimizers.bo.transform import IMPUTATIONS, SCALINGS
+from hyperhive.streams import Stream
 from hyperhive.trial import Trial, TrialStatus
 
 __all__ = ["BO", "INCUMBENTS", "LIARS", "SURROGATES"]
@@ -27,9 +28,6 @@ SURROGATES = ("auto", "gp", "et", "rf")
 LIARS = ("min", "mean", "max", "believer", "qucb", None)
 INCUMBENTS = ("best", "mean")
 
-# Spawn-key tags of the random streams (the base class uses 0 and 1, QMC 10-12).
-_DESIGN_STREAM = 20
-_REPAIR_STREAM = 21  # also used by design.py (22 by model.py)
 
 #: Incumbents mutated by the local search.
 _N_ANCHORS = 5
@@ -120,7 +118,7 @@ class BO(Optimizer):
     """
 
     name: ClassVar[str] = "bo"
-    replay_deterministic: ClassVar[bool] = True
+    replay_deterministic = True
     ask_ahead: ClassVar[bool] = True
     prepares_lazily: ClassVar[bool] = True
 
@@ -211,7 +209,11 @@ class BO(Optimizer):
             initial_design_size(varying) if self.n_initial is None else self.n_initial
         )
         self._design = Design(
-            space, self.codec, self._derived_seed(_DESIGN_STREAM), self.design_size, self.derive_rng
+            space,
+            self.codec,
+            self._derived_seed(Stream.BO_DESIGN),
+            self.design_size,
+            self.derive_rng,
         )
         self.data = Observations(
             k, self.directions, self.objective_bounds, "quantile", self.clip, self.failed
@@ -324,16 +326,16 @@ class BO(Optimizer):
         observed = int(np.isfinite(self.data.loss[: self.data.n_prior]).all(axis=1).sum())
         return min(max(1, self.design_size // 2), observed)
 
-    def _warm_bases(self) -> list[dict[str, Any]]:
+    def _warm_bases(self) -> list[Mapping[str, Any]]:
         """Observed warm-start configurations, best first (feasible first; rank sums)."""
         p = self.data.n_prior
         loss = self.data.loss[:p]
-        ok = np.isfinite(loss).all(axis=1)
+        ok = np.asarray(np.isfinite(loss).all(axis=1), dtype=bool)
         ranks = np.argsort(np.argsort(np.where(ok[:, None], loss, np.inf), axis=0), axis=0)
         cons = self.data.constraint_values(p)
         infeasible = (np.nan_to_num(cons, nan=0.0) > 0).any(axis=1)
         order = np.lexsort((ranks.sum(axis=1), infeasible, ~ok))[: max(int(ok.sum()), 1)]
-        return [self.data.configs[int(i)] for i in order]
+        return [dict(self.data.configs[int(i)]) for i in order]
 
     def _model_ready(self) -> bool:
         return self.codec.width > 0 and self.data.n_observed >= 2
@@ -421,7 +423,7 @@ class BO(Optimizer):
         key = (len(self.data), tuple(int(i) for i in best))
         if self._anchor_cache is None or self._anchor_cache[0] != key:
             configs = [self.data.configs[int(data.rows[i])] for i in best]
-            rows = self.codec.from_configs(configs, self.derive_rng(_REPAIR_STREAM, 1))
+            rows = self.codec.from_configs(configs, self.derive_rng(Stream.BO_REPAIR, 1))
             self._anchor_cache = (key, rows)
         return self._anchor_cache[1]
 

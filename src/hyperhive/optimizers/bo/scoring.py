@@ -25,7 +25,8 @@ def lie_values(data: Targets, liar: str, count: int) -> np.ndarray:
     """
     k = data.n_objectives
     z = data.z[data.observed] if data.observed.any() else data.z
-    fn = {"min": np.min, "mean": np.mean, "max": np.max}[liar]
+    reducers: dict[str, Callable[..., np.ndarray]] = {"min": np.min, "mean": np.mean, "max": np.max}
+    fn = reducers[liar]
     lie = np.concatenate([fn(z[:, :k], axis=0), np.mean(z[:, k:], axis=0)])
     return np.tile(lie, (count, 1))
 

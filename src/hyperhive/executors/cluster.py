@@ -1,48 +1,42 @@
-"""What the Dask, Ray and MPI executors share: the worker-side trial runner and the
-driver-side bookkeeping (futures, reports, cancellation).
+"""The public base class of the executors that run trials on a cluster engine's workers
+(Dask, Ray, MPI, or one you add).
 
-Worker side: :func:`execute` runs one trial either in the worker's own process
-(no extra process, no per-trial spawn; it cannot be interrupted) or, when the trial
-has a ``trial_timeout`` or isolation was asked for, in a killable child process of
-the worker (:mod:`hyperhive.executors._isolated`). It returns the outcome and every
-report as plain tuples.
+A subclass of :class:`ClusterExecutor` implements five hooks, each about the engine only:
 
-Driver side: :class:`RemoteExecutor` keeps one entry per submitted trial, hands
-reports to the sink in order and exactly once (live copies and the ones returned
-with the outcome are matched by number), and resolves each future once: with the
-outcome, ``lost`` when the engine says the worker died, or ``cancelled`` at once
-when :meth:`~RemoteExecutor.cancel` is called (the engine then ends the trial).
+* :meth:`~ClusterExecutor.connect`: connect to (or start) the engine, set ``workers``;
+* :meth:`~ClusterExecutor.launch`: submit one trial; the engine's task calls
+  :func:`hyperhive.executors.remote.execute` on the worker with the ``task_wire`` given;
+* :meth:`~ClusterExecutor.abort`: end a queued or running trial on the engine;
+* :meth:`~ClusterExecutor.signal`: deliver ``"stop"`` or ``"kill"`` to the trial's worker
+  (for example by setting a :class:`~hyperhive.executors.Flags` there);
+* :meth:`~ClusterExecutor.disconnect`: release the engine;
+
+and calls back from the engine's callbacks: :meth:`~ClusterExecutor.trial_started`,
+:meth:`~ClusterExecutor.trial_report`, :meth:`~ClusterExecutor.trial_finished` and
+:meth:`~ClusterExecutor.trial_failed`. The base class keeps one :class:`TrialEntry`
+per submitted trial, hands reports to the sink in order and exactly once (live copies
+and the ones returned with the outcome are matched by number), and resolves each
+future once: with the outcome, ``lost`` when the engine says the worker died, or
+``cancelled`` at once when :meth:`~ClusterExecutor.cancel` is called.
 """
 
 from __future__ import annotations
 
 import abc
-import collections
 import hashlib
 import logging
-import pickle
 import threading
 import time
-import traceback
 import uuid
 import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, InvalidStateError
-from typing import Any
+from typing import Any, ClassVar
 
 import cloudpickle
 
 from hyperhive.executors._prefetch import WaitStats
-from hyperhive.executors._wire import (
-    Control,
-    Forward,
-    WorkerChannel,
-    failed_outcome,
-    outcome_from_wire,
-    outcome_to_wire,
-    task_from_wire,
-    task_to_wire,
-)
+from hyperhive.executors._protocol import outcome_from_wire, task_to_wire
 from hyperhive.executors.base import (
     Executor,
     HyperhiveWarning,
@@ -50,104 +44,27 @@ from hyperhive.executors.base import (
     TrialOutcome,
     TrialTask,
 )
-from hyperhive.executors.runner import HOST, run_trial
+from hyperhive.executors.runner import HOST
 from hyperhive.trial import TrialStatus
 
-__all__ = ["RemoteExecutor", "execute", "load_objective"]
+__all__ = ["ClusterExecutor", "TrialEntry"]
 
 log = logging.getLogger("hyperhive.executors")
 
-# -- worker side ---------------------------------------------------------------------------
 
-_objectives: collections.OrderedDict[str, Any] = collections.OrderedDict()
-_objectives_lock = threading.Lock()
+class TrialEntry:
+    """The driver's record of one submitted trial (what the hooks receive).
 
-
-def load_objective(key: str, fetch: Callable[[], bytes]) -> Any:
-    """The objective pickled under ``key``, unpickled once per process (the last 4 kept).
-
-    Args:
-        key: a digest of the pickled objective.
-        fetch: returns the pickled bytes (called only when ``key`` is not cached).
+    Attributes:
+        task: the trial's task.
+        future: resolved once with its outcome.
+        handle: what :meth:`ClusterExecutor.launch` returned (the engine's future or
+            object reference).
+        where: the engine worker that runs it, once :meth:`ClusterExecutor.trial_started`
+            said so (None before).
+        started: when it started (driver clock), or None.
+        stop: True once a stop was requested.
     """
-    with _objectives_lock:
-        if key in _objectives:
-            _objectives.move_to_end(key)
-            return _objectives[key]
-    objective = pickle.loads(fetch())
-    with _objectives_lock:
-        _objectives[key] = objective
-        while len(_objectives) > 4:
-            _objectives.popitem(last=False)
-    return objective
-
-
-def execute(
-    key: str,
-    fetch: Callable[[], bytes],
-    task_wire: tuple[Any, ...] | list[Any],
-    *,
-    control: Control,
-    worker: str,
-    isolate: bool,
-    grace: float = 2.0,
-    forward: Forward | None = None,
-    env: dict[str, str] | None = None,
-) -> tuple[tuple[Any, ...], list[tuple[int | None, Any, float]]]:
-    """Run one trial on this worker; returns ``(outcome_wire, reports)``.
-
-    Args:
-        key: the objective's cache key; ``fetch`` returns its pickled bytes.
-        task_wire: the task, as :func:`~hyperhive.executors._wire.task_to_wire` made it.
-        control: the driver's stop and kill requests for this trial.
-        worker: the worker's name, recorded on the trial.
-        isolate: run in a killable child process (needed to enforce ``task.timeout``
-            and to honour kill requests).
-        grace: seconds between SIGTERM and SIGKILL when an isolated trial is ended.
-        forward: sends reports to the driver as they are made (optional).
-        env: environment of the child process (isolated trials only), e.g.
-            ``CUDA_VISIBLE_DEVICES``.
-    """
-    task = task_from_wire(task_wire)
-    channel = WorkerChannel(control, forward)
-    if control.kill_requested():  # cancelled before it started here
-        now = time.time()
-        outcome = TrialOutcome(
-            task.trial_id, TrialStatus.CANCELLED, reason="cancelled before it started",
-            started=now, finished=now, worker=worker, host=HOST,
-        )  # fmt: skip
-    elif isolate:
-        from hyperhive.executors._isolated import host_for_thread
-
-        outcome = host_for_thread().run(
-            key, fetch, task, channel, control, grace=grace, worker=worker, env=env
-        )
-    else:
-        try:
-            objective = load_objective(key, fetch)
-        except BaseException as exc:  # noqa: BLE001 - reported as the trial's failure
-            reason = (
-                f"the objective could not be loaded on worker {worker}: {type(exc).__name__}: "
-                f"{exc} (is it defined in a module the workers can import?)"
-            )
-            outcome = failed_outcome(task.trial_id, worker, reason, traceback.format_exc())
-        else:
-            outcome = run_trial(
-                objective, task, channel, worker=worker, capture="proxy", interrupt=False
-            )
-    outcome.worker = worker
-    try:
-        pickle.dumps(outcome.metadata)
-    except Exception as exc:  # noqa: BLE001 - the outcome must travel back
-        outcome.metadata = {"unpicklable_metadata": repr(exc)}
-    return outcome_to_wire(outcome), channel.reports
-
-
-# -- driver side ----------------------------------------------------------------------------
-
-
-class _Entry:
-    """The driver's record of one submitted trial."""
 
     __slots__ = (
         "direct", "early", "future", "handle", "launched", "next_seq", "started", "stop", "task",
@@ -167,15 +84,29 @@ class _Entry:
         self.direct = False  # a worker was free then (its start measures dispatch latency)
 
 
-class RemoteExecutor(Executor):
+class ClusterExecutor(Executor):
     """Base of the executors that run trials on an engine's workers (Dask, Ray, MPI).
 
-    Subclasses implement :meth:`_connect`, :meth:`_launch`, :meth:`_abort`,
-    :meth:`_signal` and :meth:`_close`, and call :meth:`_started`, :meth:`_report`,
-    :meth:`_finished` and :meth:`_failed` from the engine's callbacks.
+    Subclasses implement :meth:`connect`, :meth:`launch`, :meth:`abort`, :meth:`signal`
+    and :meth:`disconnect`, and call :meth:`trial_started`, :meth:`trial_report`,
+    :meth:`trial_finished` and :meth:`trial_failed` from the engine's callbacks (any
+    thread). See the module docstring, and :class:`hyperhive.testing.ExecutorContract`
+    for the tests every executor passes.
+
+    Args:
+        workers: trials in flight (None: :meth:`connect` sets it from the engine).
+        isolate: run every trial in a killable child process of its worker (None: only
+            when :meth:`needs_isolation` says so, by default for a ``trial_timeout``).
+        grace_period: seconds between SIGTERM and SIGKILL when a trial is ended.
+
+    Attributes:
+        payload: the objective pickled with cloudpickle (set by :meth:`start`).
+        key: a digest of ``payload``, the workers' cache key for it.
+        run_id: a random id of this executor (for topics, names and tags).
     """
 
     can_kill = True
+    capabilities = frozenset({"kill", "stop", "lost"})
 
     def __init__(
         self, workers: int | None = None, isolate: bool | None = None, grace_period: float = 2.0
@@ -188,7 +119,7 @@ class RemoteExecutor(Executor):
         self.grace_period = float(grace_period)
         self.run_id = uuid.uuid4().hex[:12]
         self._lock = threading.RLock()
-        self._entries: dict[int, _Entry] = {}
+        self._entries: dict[int, TrialEntry] = {}
         self._sink: ReportSink | None = None
         self.payload: bytes = b""
         self.key = ""
@@ -232,7 +163,7 @@ class RemoteExecutor(Executor):
             ) from exc
         self.key = hashlib.sha1(self.payload).hexdigest()[:20]
         self._sink = sink
-        self._connect()
+        self.connect()
         self._state = "started"
 
     def submit(self, task: TrialTask) -> Future[TrialOutcome]:
@@ -247,7 +178,7 @@ class RemoteExecutor(Executor):
             raise RuntimeError("cannot submit trials after shutdown()")
         fut: Future[TrialOutcome] = Future()
         fut.set_running_or_notify_cancel()
-        isolate = self.isolate if self.isolate is not None else self._needs_isolation(task)
+        isolate = self.isolate if self.isolate is not None else self.needs_isolation(task)
         if task.timeout is not None and not isolate and not self._warned:
             self._warned = True
             warnings.warn(
@@ -256,7 +187,7 @@ class RemoteExecutor(Executor):
                 HyperhiveWarning,
                 stacklevel=2,
             )
-        entry = _Entry(task, fut)
+        entry = TrialEntry(task, fut)
         with self._lock:
             if task.trial_id in self._entries:
                 raise ValueError(f"trial {task.trial_id} was already submitted")
@@ -264,7 +195,7 @@ class RemoteExecutor(Executor):
             entry.launched = time.time()
             self._entries[task.trial_id] = entry
         try:
-            handle = self._launch(task.trial_id, task_to_wire(task), isolate)
+            handle = self.launch(task.trial_id, task_to_wire(task), isolate)
         except Exception as exc:  # noqa: BLE001 - e.g. a config that does not pickle
             reason = f"the trial could not be sent to the {self.name} workers: {exc!r}"
             self._resolve(task.trial_id, self._outcome(entry, TrialStatus.FAILED, reason))
@@ -289,7 +220,7 @@ class RemoteExecutor(Executor):
         # resolved first: the engine's own "cancelled" callback then finds nothing to do
         done = self._resolve(trial_id, self._outcome(entry, TrialStatus.CANCELLED, reason))
         try:
-            self._abort(entry)
+            self.abort(entry)
         except Exception:  # noqa: BLE001 - best effort; the future is resolved
             log.debug("%s executor: could not cancel trial %d", self.name, trial_id, exc_info=True)
         return done
@@ -301,7 +232,7 @@ class RemoteExecutor(Executor):
             if entry is None or entry.stop:
                 return
             entry.stop = True
-            send = entry.where is not None or self._signal_anywhere
+            send = entry.where is not None or self.signal_anywhere
         if send:
             self._try_signal(entry, "stop")
 
@@ -321,22 +252,28 @@ class RemoteExecutor(Executor):
                 for entry in self.entries():
                     self.cancel(entry.task.trial_id)
         self._state = "closed"
-        self._close()
+        self.disconnect()
 
-    # -- for subclasses -----------------------------------------------------------------------
+    # -- for subclasses: what the engine's callbacks call ----------------------------------
 
     #: True when stop requests can be sent before the trial's worker is known.
-    _signal_anywhere = False
+    signal_anywhere: ClassVar[bool] = False
 
-    def _needs_isolation(self, task: TrialTask) -> bool:
+    def needs_isolation(self, task: TrialTask) -> bool:
+        """Whether ``task`` must run in a killable child process when ``isolate`` is None."""
         return task.timeout is not None
 
-    def entries(self) -> list[_Entry]:
+    def entries(self) -> list[TrialEntry]:
         """The trials in flight."""
         with self._lock:
             return list(self._entries.values())
 
-    def _started(self, trial_id: int, where: Any) -> None:
+    def entry(self, trial_id: int) -> TrialEntry | None:
+        """The trial's entry while it is in flight, else None."""
+        with self._lock:
+            return self._entries.get(trial_id)
+
+    def trial_started(self, trial_id: int, where: Any) -> None:
         """The engine says the trial started on ``where``; sends a pending stop, or a kill
         for a trial that was cancelled meanwhile."""
         with self._lock:
@@ -347,13 +284,13 @@ class RemoteExecutor(Executor):
                 if entry.direct:
                     self._waits.wait(entry.started - entry.launched)
         if entry is None:
-            probe = _Entry(TrialTask(trial_id, {}), Future())
+            probe = TrialEntry(TrialTask(trial_id, {}), Future())
             probe.where = where
             self._try_signal(probe, "kill")
         elif stop:
             self._try_signal(entry, "stop")
 
-    def _report(self, trial_id: int, seq: int, step: int | None, value: Any, t: float) -> None:
+    def trial_report(self, trial_id: int, seq: int, step: int | None, value: Any, t: float) -> None:
         """A live report, given to the sink in the order the trial made its reports.
 
         One that arrives ahead of an earlier one waits for it (forwarding may reorder);
@@ -366,7 +303,7 @@ class RemoteExecutor(Executor):
             entry.early[seq] = (step, value, t)
             self._flush(entry, complete=False)
 
-    def _flush(self, entry: _Entry, complete: bool) -> None:
+    def _flush(self, entry: TrialEntry, complete: bool) -> None:
         """Give the sink the reports that are next in order (``complete``: all held ones,
         skipping the numbers that never came). Called with the lock held."""
         while entry.early:
@@ -380,7 +317,7 @@ class RemoteExecutor(Executor):
                 entry.task.trial_id, step, tuple(value) if isinstance(value, list) else value, t
             )
 
-    def _finished(
+    def trial_finished(
         self, trial_id: int, outcome_wire: Any, reports: list[Any] | tuple[Any, ...]
     ) -> None:
         """The trial's worker returned ``(outcome_wire, reports)``."""
@@ -397,7 +334,7 @@ class RemoteExecutor(Executor):
             self._waits.duration(outcome.finished - outcome.started)
         self._resolve(trial_id, outcome)
 
-    def _failed(self, trial_id: int, status: TrialStatus, reason: str) -> None:
+    def trial_failed(self, trial_id: int, status: TrialStatus, reason: str) -> None:
         """The engine could not run the trial (``lost``: its worker died)."""
         with self._lock:
             entry = self._entries.get(trial_id)
@@ -406,7 +343,7 @@ class RemoteExecutor(Executor):
         if entry is not None:
             self._resolve(trial_id, self._outcome(entry, status, reason))
 
-    def _outcome(self, entry: _Entry, status: TrialStatus, reason: str) -> TrialOutcome:
+    def _outcome(self, entry: TrialEntry, status: TrialStatus, reason: str) -> TrialOutcome:
         return TrialOutcome(
             trial_id=entry.task.trial_id,
             status=status,
@@ -436,28 +373,35 @@ class RemoteExecutor(Executor):
         except Exception:  # noqa: BLE001 - a bad sink must not break the executor
             log.exception("%s executor: the report sink failed", self.name)
 
-    def _try_signal(self, entry: _Entry, what: str) -> None:
+    def _try_signal(self, entry: TrialEntry, what: str) -> None:
         try:
-            self._signal(entry, what)
+            self.signal(entry, what)
         except Exception:  # noqa: BLE001 - the worker may be gone
             log.debug("%s executor: could not send %s", self.name, what, exc_info=True)
 
+    # -- the hooks a subclass implements ----------------------------------------------------
+
     @abc.abstractmethod
-    def _connect(self) -> None:
+    def connect(self) -> None:
         """Connect to (or start) the engine; set ``self.workers``."""
 
     @abc.abstractmethod
-    def _launch(self, trial_id: int, task_wire: tuple[Any, ...], isolate: bool) -> Any:
-        """Submit one trial to the engine; returns the engine's handle."""
+    def launch(self, trial_id: int, task_wire: tuple[Any, ...], isolate: bool) -> Any:
+        """Submit one trial to the engine; returns the engine's handle.
+
+        The engine's task runs :func:`hyperhive.executors.remote.execute` with
+        ``task_wire`` (``isolate``: in a killable child process) and its result comes
+        back through :meth:`trial_finished`; an exception raised here fails the trial.
+        """
 
     @abc.abstractmethod
-    def _abort(self, entry: _Entry) -> None:
+    def abort(self, entry: TrialEntry) -> None:
         """End a queued or running trial on the engine side."""
 
     @abc.abstractmethod
-    def _signal(self, entry: _Entry, what: str) -> None:
+    def signal(self, entry: TrialEntry, what: str) -> None:
         """Send ``"stop"`` or ``"kill"`` to the worker that runs (or will run) the trial."""
 
     @abc.abstractmethod
-    def _close(self) -> None:
+    def disconnect(self) -> None:
         """Release the engine."""

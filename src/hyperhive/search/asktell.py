@@ -1,4 +1,4 @@
-"""Durable ask/tell (``hh.Run``) and reading a run back (``hh.load``)."""
+"""Durable ask/tell: ``hh.Run``, for users who launch trials themselves."""
 
 from __future__ import annotations
 
@@ -7,13 +7,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from hyperhive.executors import TrialOutcome
 from hyperhive.executors.runner import HOST, classify
 from hyperhive.optimizers import Optimizer, get_optimizer
+from hyperhive.search.decisions import outcome_event
+from hyperhive.search.options import check_initial_points, normalize_directions
 from hyperhive.search.result import Result
-from hyperhive.search.state import RunState, normalize_directions
+from hyperhive.search.state import RunState, finish_order
+from hyperhive.search.warm import warm_trials
 from hyperhive.space import Space, as_space
-from hyperhive.storage import RunDir, Store
-from hyperhive.trial import Trial, TrialStatus, end_event, submit_event
+from hyperhive.trial import Trial, TrialStatus, submit_event
+
+__all__ = ["Run"]
 
 
 class Run:
@@ -52,8 +57,6 @@ class Run:
         initial_points: Sequence[Mapping[str, Any]] | None = None,
         warm_start: str | Path | Result | None = None,
     ) -> None:
-        from hyperhive.search.warm import check_initial_points, warm_trials
-
         directions = normalize_directions(direction)
         self.optimizer = get_optimizer(optimizer)
         space_obj = as_space(space)
@@ -80,8 +83,7 @@ class Run:
     def refresh(self) -> None:
         """Read what other processes wrote to the run since the last call."""
         changed = self._state.load()
-        newly = [t for t in changed if t.status.finished and t.id not in self._told]
-        newly.sort(key=lambda t: (t.finished or 0.0, t.id))
+        newly = finish_order(t for t in changed if t.status.finished and t.id not in self._told)
         self._told.update(t.id for t in newly)
         self.optimizer.tell(newly)
 
@@ -97,9 +99,7 @@ class Run:
         else:
             pending = [t for t in self._state.trials.values() if not t.status.finished]
             (config,) = self.optimizer.ask(1, pending=pending)
-        (trial,) = self._state.commit([submit_event(None, config)])
-        trial.started = trial.submitted
-        trial.host = HOST
+        (trial,), _ = self._state.commit([submit_event(None, config)])
         return trial
 
     def artifact_dir(self, trial: Trial | int) -> Path | None:
@@ -134,27 +134,24 @@ class Run:
             raise ValueError(f"tell(trial=...) got an unknown trial id {tid!r}")
         if record.status.finished:
             raise ValueError(f"trial {tid} already ended with status {record.status.value!r}")
+        fields: dict[str, Any]
         if status is not None:
             st, fields = TrialStatus(status), {"reason": reason}
         else:
             st, fields = classify(value)
-            k = len(self._state.directions)
-            obj = fields.get("objective")
-            n = 0 if obj is None else (len(obj) if isinstance(obj, tuple) else 1)
-            if st == TrialStatus.DONE and n != k:
-                st, fields = (
-                    TrialStatus.FAILED,
-                    {"reason": f"value has {n} objective(s) but the run has {k} direction(s)"},
-                )
-        record.status = st
-        record.objective = fields.get("objective")
-        record.constraints = fields.get("constraints")
-        record.metadata = fields.get("metadata", {})
-        record.reason = fields.get("reason")
-        record.started = record.started or record.submitted
-        record.finished = time.time()
-        record.host = record.host or HOST
-        self._state.commit([end_event(record)])
+        outcome = TrialOutcome(
+            record.id,
+            st,
+            objective=fields.get("objective"),
+            constraints=fields.get("constraints"),
+            metadata=fields.get("metadata") or {},
+            reason=fields.get("reason"),
+            started=record.started or record.submitted,
+            finished=time.time(),
+            worker=record.worker,
+            host=record.host or HOST,
+        )
+        self._state.commit([outcome_event(outcome, len(self._state.directions))])
         self._told.add(record.id)
         self.optimizer.tell([record])
         return record
@@ -163,33 +160,3 @@ class Run:
         """The run so far as a :class:`hyperhive.Result`."""
         self.refresh()
         return self._state.result(optimizer=self.optimizer)
-
-
-def load(run_dir: str | Path, store: str | Store | None = None) -> Result:
-    """Open a run directory and return its trials as a :class:`hyperhive.Result`, without resuming.
-
-    Args:
-        run_dir: the run directory.
-        store: the run's store when it is not the run directory's journal (a URL such
-            as ``"redis://host:6379/0"`` or a :class:`~hyperhive.storage.Store`).
-
-    Raises:
-        FileNotFoundError: when ``run_dir`` holds no run.
-    """
-    if store is not None:
-        from hyperhive.search.worker import load_from_store
-
-        return load_from_store(run_dir, store)
-    path = Path(run_dir)
-    if not RunDir.exists(path):
-        raise FileNotFoundError(f"run_dir {str(path)!r} holds no hyperhive run (no journal found)")
-    rd = RunDir(path)
-    meta = rd.read_json("run.json")
-    space = Space.from_dict(rd.read_json("space.json"))
-    trials = rd.store.trials()
-    for t in trials.values():
-        if t.seed is None:
-            from hyperhive.search.state import trial_seed
-
-            t.seed = trial_seed(int(meta["seed"]), t.id)
-    return Result(trials.values(), space, meta["directions"], run_dir=path, seed=int(meta["seed"]))
