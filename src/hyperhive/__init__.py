@@ -13,7 +13,7 @@ imported only when used.
 
 from __future__ import annotations
 
-from hyperhive import executors, optimizers, storage
+from hyperhive import executors, optimizers, stoppers, storage
 from hyperhive.search import EarlyStopping, Result, Run, SearchState, load, search, worker
 from hyperhive.space import (
     Categorical,
@@ -63,6 +63,7 @@ __all__ = [
     "report",
     "search",
     "should_stop",
+    "stoppers",
     "storage",
     "worker",
 ]

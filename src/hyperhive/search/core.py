@@ -17,7 +17,7 @@ accounted for).
 
 Hooks for what comes next:
 
-- Stoppers that decide on live reports (issue 15) belong in :meth:`Loop.drain`,
+- Stoppers that decide on live reports belong in :meth:`Loop.drain`,
   where each report event is built: ask the stopper, and on "stop" call
   ``self.executor.request_stop(trial_id)``; the outcome then arrives as ``stopped``.
 

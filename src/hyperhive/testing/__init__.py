@@ -1,17 +1,18 @@
 """hyperhive.testing: reusable pytest suites, the contracts every implementation passes.
 
-``ExecutorContract`` (executors), ``StoreContract`` (stores) and ``OptimizerContract``
-(optimizers) are imported on first access (they need pytest); ``flight.max_in_flight``
-measures the concurrency of a finished search.
+``ExecutorContract`` (executors), ``StoreContract`` (stores), ``OptimizerContract``
+(optimizers) and ``StopperContract`` (stoppers) are imported on first access (they
+need pytest); ``flight.max_in_flight`` measures the concurrency of a finished search.
 """
 
 from typing import Any
 
-__all__ = ["ExecutorContract", "OptimizerContract", "StoreContract"]
+__all__ = ["ExecutorContract", "OptimizerContract", "StopperContract", "StoreContract"]
 
 _SUITES = {
     "ExecutorContract": "hyperhive.testing.executor_contract",
     "OptimizerContract": "hyperhive.testing.optimizer_contract",
+    "StopperContract": "hyperhive.testing.stopper_contract",
     "StoreContract": "hyperhive.testing.store_contract",
 }
 
