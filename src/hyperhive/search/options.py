@@ -22,6 +22,7 @@ from hyperhive.search.callbacks import CallbackLike
 if TYPE_CHECKING:
     from hyperhive.executors import Executor
     from hyperhive.space import Space
+    from hyperhive.stoppers import Stopper
 
 __all__ = [
     "DIRECTIONS",
@@ -33,6 +34,7 @@ __all__ = [
     "check_objective",
     "check_run_meta",
     "check_seed",
+    "check_stopper",
     "normalize_directions",
     "progress_hook",
     "thread_limits",
@@ -83,6 +85,8 @@ class LoopOptions:
             ends it ``failed``).
         callbacks: functions ``cb(trial, state)`` called as each trial ends.
         slots_per_trial: worker slots a configuration's trial occupies (None: one).
+        stopper: None, a stopper's name or a :class:`~hyperhive.stoppers.Stopper`
+            (resolved to an instance or None by :meth:`check`).
     """
 
     max_evals: int | None = 100
@@ -92,6 +96,7 @@ class LoopOptions:
     max_retries: int = 1
     callbacks: list[CallbackLike] = field(default_factory=list)
     slots_per_trial: SlotsPerTrial | None = None
+    stopper: Any = None
 
     def check(self) -> LoopOptions:
         """Validate every option; returns self.
@@ -114,9 +119,32 @@ class LoopOptions:
                 "slots_per_trial must be a function of a configuration, "
                 f"got {self.slots_per_trial!r}"
             )
+        self.stopper = check_stopper(self.stopper)
         if self.max_evals is None and self.timeout is None and not self.callbacks:
             raise ValueError("give max_evals or timeout (or a stopping callback); both are None")
         return self
+
+
+def check_stopper(stopper: Any) -> Stopper | None:
+    """The stopper a search uses (None, a registered name or an instance), or a clear error.
+
+    Raises:
+        ValueError: an unknown name (the message names ``stopper`` and the valid names).
+        TypeError: anything but None, a string or a :class:`~hyperhive.stoppers.Stopper`.
+    """
+    from hyperhive.stoppers import available_stoppers, get_stopper
+
+    try:
+        return get_stopper(stopper)
+    except ValueError:
+        valid = ", ".join(repr(n) for n in available_stoppers())
+        raise ValueError(
+            f"stopper must be None, a Stopper or one of {valid}, got stopper={stopper!r}"
+        ) from None
+    except TypeError:
+        raise TypeError(
+            f"stopper must be None, a name or a hyperhive.stoppers.Stopper, got stopper={stopper!r}"
+        ) from None
 
 
 def check_initial_points(points: Any, space: Space) -> list[dict[str, Any]]:
