@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 
 import pytest
@@ -97,3 +98,53 @@ def test_bad_stopper_raises(bad: object) -> None:
 def test_no_stopper_runs_to_the_end() -> None:
     result = hh.search(curve, SPACE, max_evals=4, executor="serial", seed=0)
     assert all(t.reports[-1].step == MAX_STEPS for t in result.records)
+
+
+def _rung_count(run_dir, rung: int) -> int:
+    from hyperhive.storage import RunDir
+    from hyperhive.storage.rungs import rungs_for
+
+    return rungs_for(RunDir(run_dir).store).count("asha0", rung)
+
+
+def test_peers_share_rungs(tmp_path) -> None:
+    results, errors = [], []
+
+    def peer(i: int) -> None:
+        try:
+            results.append(
+                hh.worker(
+                    slow_curve,
+                    SPACE,
+                    run_dir=tmp_path,
+                    max_evals=10,
+                    optimizer="random",
+                    executor="serial",
+                    peer=f"p{i}",
+                    poll=0.05,
+                    stopper=ASHA(max_steps=MAX_STEPS),
+                )
+            )
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=peer, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors and len(results) == 2
+    trials = results[-1].records
+    assert {t.peer for t in trials} == {"p0", "p1"}
+    # one rung table for the run: every trial's first report is at rung 1, whichever peer ran it
+    assert _rung_count(tmp_path, 1) == len([t for t in trials if t.reports]) == 10
+    assert any(t.status.value == "stopped" for t in trials)
+
+
+def test_resume_keeps_the_rungs(tmp_path) -> None:
+    kw = {"optimizer": "random", "executor": "serial", "seed": 2, "run_dir": tmp_path}
+    hh.search(curve, SPACE, max_evals=6, stopper=ASHA(max_steps=MAX_STEPS), **kw)
+    assert _rung_count(tmp_path, 1) == 6
+    result = hh.search(curve, SPACE, max_evals=12, stopper="asha", **kw)
+    assert len(result.records) == 12
+    assert _rung_count(tmp_path, 1) == 12
