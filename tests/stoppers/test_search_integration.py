@@ -148,3 +148,30 @@ def test_resume_keeps_the_rungs(tmp_path) -> None:
     result = hh.search(curve, SPACE, max_evals=12, stopper="asha", **kw)
     assert len(result.records) == 12
     assert _rung_count(tmp_path, 1) == 12
+
+
+def test_steps_column_and_best_rule() -> None:
+    result = hh.search(
+        curve,
+        SPACE,
+        optimizer="random",
+        max_evals=12,
+        executor="serial",
+        seed=5,
+        stopper=ASHA(max_steps=MAX_STEPS),
+    )
+    frame = result.trials.set_index("id")
+    for t in result.records:
+        assert frame.loc[t.id, "steps"] == t.reports[-1].step
+    # the best is a trial that ran to max_steps (stopped ones are not done)
+    assert result.best.status.value == "done"
+    assert frame.loc[result.best.id, "steps"] == MAX_STEPS
+    without = hh.search(lambda c: c["x"], SPACE, max_evals=2, executor="serial", seed=0)
+    assert without.trials["steps"].isna().all()
+
+
+def test_best_falls_back_to_stopped_trials() -> None:
+    result = hh.search(curve, SPACE, max_evals=4, executor="serial", seed=0, stopper=Constant(2))
+    assert not result.done
+    best = min(result.records, key=lambda t: t.objective)
+    assert result.best is not None and result.best.id == best.id

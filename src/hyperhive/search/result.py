@@ -103,6 +103,11 @@ class Result:
     def best(self) -> Trial | None:
         """The best done trial (feasible ones first); None if no trial succeeded.
 
+        With a stopper, a trial it stopped early ends ``stopped`` and is not ``done``:
+        the best is the best trial that ran to its end. Only when no trial did are the
+        stopped trials that returned a value considered (the best of them, feasible
+        ones first), so a search whose every trial was stopped still has a best.
+
         Raises:
             ValueError: for several objectives, where "best" is a set: use
                 :meth:`pareto_front`.
@@ -112,7 +117,11 @@ class Result:
                 f"this search has {len(self.directions)} objectives, so there is no single best "
                 "trial; use result.pareto_front() for the non-dominated trials"
             )
-        done = self.done
+        done = self.done or [
+            t
+            for t in self.records
+            if t.status == TrialStatus.STOPPED and t.values is not None and len(t.values) == 1
+        ]
         if not done:
             return None
         feasible = [t for t in done if t.feasible] or done
