@@ -175,3 +175,28 @@ def test_best_falls_back_to_stopped_trials() -> None:
     assert not result.done
     best = min(result.records, key=lambda t: t.objective)
     assert result.best is not None and result.best.id == best.id
+
+
+def test_run_report_stops_a_hopeless_trial(tmp_path) -> None:
+    run = hh.Run(SPACE, run_dir=tmp_path, optimizer="random", seed=0, stopper=ASHA(max_steps=9))
+    good = run.ask()
+    assert run.report(good, 0.1, step=1) is False
+    assert run.report(good.id, 0.05, step=3) is False
+    run.tell(good, 0.01)
+    bad = run.ask()
+    stopped_at = None
+    for step in (1, 2, 3):
+        if run.report(bad, 5.0, step=step):
+            stopped_at = step
+            break
+    assert stopped_at is not None
+    run.tell(bad, 5.0, status="stopped")
+    trials = {t.id: t for t in run.result().records}
+    assert [r.step for r in trials[bad.id].reports][-1] == stopped_at
+    assert trials[bad.id].status.value == "stopped"
+    # without a stopper, report only journals
+    plain = hh.Run(SPACE, optimizer="random", seed=0)
+    t = plain.ask()
+    assert plain.report(t, 1.0, step=1) is False
+    with pytest.raises(ValueError, match="step"):
+        plain.report(t, 1.0, step=0)
