@@ -200,3 +200,16 @@ def test_run_report_stops_a_hopeless_trial(tmp_path) -> None:
     assert plain.report(t, 1.0, step=1) is False
     with pytest.raises(ValueError, match="step"):
         plain.report(t, 1.0, step=0)
+
+
+def test_best_among_stopped_prefers_the_highest_step() -> None:
+    run = hh.Run(SPACE, optimizer="random", seed=0)
+    early, late = run.ask(), run.ask()
+    run.report(early, 0.1, step=1)
+    run.tell(early, 0.1, status="stopped")
+    for step in (1, 2, 3):
+        run.report(late, 0.5, step=step)
+    run.tell(late, 0.5, status="stopped")
+    result = run.result()
+    assert result.best is not None and result.best.id == late.id
+    assert result.best.objective == 0.5 and result.best.reason == "stopped early by a stopper"

@@ -126,6 +126,15 @@ class Run:
         then decides. Stop the trial's training when this returns True, and
         :meth:`tell` its last value with ``status="stopped"``.
 
+        Example:
+            >>> for epoch in range(1, 28):                  # doctest: +SKIP
+            ...     loss = train_one_epoch()
+            ...     if run.report(trial, loss, step=epoch):
+            ...         run.tell(trial, loss, status="stopped")
+            ...         break
+            ... else:
+            ...     run.tell(trial, loss)
+
         Args:
             trial: the trial (or its id) from :meth:`ask`.
             value: a float, or one float per objective.
@@ -168,7 +177,9 @@ class Run:
         Args:
             trial: the trial (or its id) from :meth:`ask`.
             value: what the objective returned (float, sequence or mapping).
-            status: force a status (e.g. ``"failed"``) instead of judging ``value``.
+            status: force a status (e.g. ``"failed"``) instead of judging ``value``;
+                with ``"stopped"`` (a trial :meth:`report` said to stop) ``value``, its
+                last reported value, is kept as its objective.
             reason: why, for a forced status.
 
         Raises:
@@ -184,6 +195,9 @@ class Run:
         fields: dict[str, Any]
         if status is not None:
             st, fields = TrialStatus(status), {"reason": reason}
+            if st == TrialStatus.STOPPED and value is not None:  # stopped: keep its value
+                _, fields = classify(value)
+                fields["reason"] = reason or "stopped early by a stopper"
         else:
             st, fields = classify(value)
         outcome = TrialOutcome(
