@@ -213,3 +213,44 @@ def test_best_among_stopped_prefers_the_highest_step() -> None:
     result = run.result()
     assert result.best is not None and result.best.id == late.id
     assert result.best.objective == 0.5 and result.best.reason == "stopped early by a stopper"
+
+
+def test_a_stopper_that_needs_max_steps_fails_before_the_search() -> None:
+    with pytest.raises(ValueError, match="stopper='hyperband'.*max_steps"):
+        hh.search(curve, SPACE, max_evals=2, stopper="hyperband")
+    result = hh.search(
+        curve,
+        SPACE,
+        max_evals=12,
+        executor="serial",
+        seed=0,
+        stopper=hh.stoppers.Hyperband(max_steps=MAX_STEPS),
+    )
+    assert {"done", "stopped"} <= set(result.trials["status"])
+
+
+def both(cfg: dict) -> tuple[float, float]:
+    """Two objectives that agree: a poor trial is dominated at every rung."""
+    value = (math.nan, math.nan)
+    for step in range(1, MAX_STEPS + 1):
+        value = (cfg["x"] + 1.0 / step, 2 * cfg["x"] + 1.0 / step)
+        hh.report(value, step=step)
+        if hh.should_stop():
+            break
+    return value
+
+
+def test_several_objectives() -> None:
+    result = hh.search(
+        both,
+        SPACE,
+        direction=["minimize", "minimize"],
+        optimizer="random",
+        max_evals=16,
+        executor="serial",
+        seed=1,
+        stopper="asha",
+    )
+    stopped = [t for t in result.records if t.status.value == "stopped"]
+    assert stopped
+    assert all(t.objective == tuple(t.reports[-1].value) for t in stopped)

@@ -8,6 +8,7 @@ parameter and the value it got.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -135,7 +136,7 @@ def check_stopper(stopper: Any) -> Stopper | None:
     from hyperhive.stoppers import available_stoppers, get_stopper
 
     try:
-        return get_stopper(stopper)
+        resolved = get_stopper(stopper)
     except ValueError:
         valid = ", ".join(repr(n) for n in available_stoppers())
         raise ValueError(
@@ -145,6 +146,15 @@ def check_stopper(stopper: Any) -> Stopper | None:
         raise TypeError(
             f"stopper must be None, a name or a hyperhive.stoppers.Stopper, got stopper={stopper!r}"
         ) from None
+    if resolved is not None:  # a stopper that cannot be bound fails now, not at the start
+        try:
+            copy.deepcopy(resolved).setup("minimize")
+        except ValueError as exc:
+            raise ValueError(
+                f"stopper={stopper!r} cannot be used as given: {exc}; pass an instance "
+                "with max_steps, e.g. hh.stoppers.Hyperband(max_steps=27)"
+            ) from None
+    return resolved
 
 
 def check_initial_points(points: Any, space: Space) -> list[dict[str, Any]]:
