@@ -254,3 +254,43 @@ def test_several_objectives() -> None:
     stopped = [t for t in result.records if t.status.value == "stopped"]
     assert stopped
     assert all(t.objective == tuple(t.reports[-1].value) for t in stopped)
+
+
+def test_redis_peers_share_rungs(tmp_path) -> None:
+    from hyperhive.storage import open_store
+    from hyperhive.storage.rungs import rungs_for
+    from hyperhive.testing.redis_server import redis_server_or_skip
+
+    server = redis_server_or_skip()
+    try:
+        results = []
+
+        def peer(i: int) -> None:
+            results.append(
+                hh.worker(
+                    slow_curve,
+                    SPACE,
+                    store=server.url,
+                    run_dir=tmp_path / "shared",
+                    max_evals=8,
+                    optimizer="random",
+                    executor="serial",
+                    peer=f"p{i}",
+                    poll=0.05,
+                    stopper=ASHA(max_steps=MAX_STEPS),
+                )
+            )
+
+        threads = [threading.Thread(target=peer, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert len(results) == 2
+        trials = results[-1].records
+        assert {t.peer for t in trials} == {"p0", "p1"}
+        rungs = rungs_for(open_store(server.url, run="shared"))
+        assert rungs.count("asha0", 1) == 8
+        assert any(t.status.value == "stopped" for t in trials)
+    finally:
+        server.stop()
