@@ -82,7 +82,8 @@ StopperName = Annotated[
         "--stopper",
         metavar="NAME",
         help="Stop hopeless trials early from what they report per step "
-        "(hh.report(value, step=...)): asha, hyperband, median, lce or constant.",
+        "(hh.report(value, step=...)): asha, median or constant. Hyperband and lce "
+        "need max_steps: set e.g. stopper = hh.stoppers.Hyperband(max_steps=27) in FILE.",
     ),
 ]
 Progress = Annotated[
