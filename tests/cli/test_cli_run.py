@@ -246,3 +246,17 @@ def test_run_with_a_stopper(cli, tmp_path: Path) -> None:
     assert set(frame["status"]) == {"stopped", "done"}
     assert (frame.loc[frame["status"] == "done", "steps"] == 9).all()
     assert (frame.loc[frame["status"] == "stopped", "steps"] < 9).all()
+
+
+def test_worker_with_a_stopper(cli, tmp_path: Path) -> None:
+    path = tmp_path / "steps.py"
+    path.write_text(STEPS_PROBLEM + "\nstopper = 'constant'\n")
+    run_dir = tmp_path / "run"
+    res = cli(
+        "worker", path, "--executor", "serial", "--max-evals", 3, "--run-dir", run_dir,
+        "--no-progress",
+    )  # fmt: skip
+    res = cli("trials", run_dir, "--csv")
+    assert res.exit_code == 0, res.output
+    frame = read_csv(res.stdout)
+    assert set(frame["status"]) == {"stopped"} and (frame["steps"] == 1).all()
