@@ -197,6 +197,7 @@ def test_file_that_raises_on_import(cli, tmp_path: Path) -> None:
         (("--executor", "warp-drive"), "warp-drive"),
         (("--optimizer", "oracle"), "oracle"),
         (("--timeout", "-1"), "timeout"),
+        (("--stopper", "psychic"), "stopper"),
     ],
 )
 def test_invalid_option(cli, problem_file: Path, tmp_path: Path, args, message: str) -> None:
@@ -211,3 +212,51 @@ def test_status_and_trials_on_a_folder_without_a_run(cli, tmp_path: Path) -> Non
         res = cli(cmd[0], tmp_path, *cmd[1:])
         assert res.exit_code == 2
         assert "no hyperhive run" in res.stderr
+
+
+STEPS_PROBLEM = """
+import hyperhive as hh
+
+space = {"x": (0.0, 1.0)}
+
+
+def objective(config):
+    value = None
+    for step in range(1, 10):
+        value = config["x"] + 1.0 / step
+        hh.report(value, step=step)
+        if hh.should_stop():
+            break
+    return value
+"""
+
+
+def test_run_with_a_stopper(cli, tmp_path: Path) -> None:
+    path = tmp_path / "steps.py"
+    path.write_text(STEPS_PROBLEM)
+    run_dir = tmp_path / "run"
+    res = cli(
+        "run", path, "--executor", "serial", "--max-evals", 8, "--seed", 0,
+        "--stopper", "asha", "--run-dir", run_dir, "--no-progress",
+    )  # fmt: skip
+    assert res.exit_code == 0, res.output
+    res = cli("trials", run_dir, "--csv")
+    assert res.exit_code == 0, res.output
+    frame = read_csv(res.stdout)
+    assert set(frame["status"]) == {"stopped", "done"}
+    assert (frame.loc[frame["status"] == "done", "steps"] == 9).all()
+    assert (frame.loc[frame["status"] == "stopped", "steps"] < 9).all()
+
+
+def test_worker_with_a_stopper(cli, tmp_path: Path) -> None:
+    path = tmp_path / "steps.py"
+    path.write_text(STEPS_PROBLEM + "\nstopper = 'constant'\n")
+    run_dir = tmp_path / "run"
+    res = cli(
+        "worker", path, "--executor", "serial", "--max-evals", 3, "--run-dir", run_dir,
+        "--no-progress",
+    )  # fmt: skip
+    res = cli("trials", run_dir, "--csv")
+    assert res.exit_code == 0, res.output
+    frame = read_csv(res.stdout)
+    assert set(frame["status"]) == {"stopped"} and (frame["steps"] == 1).all()

@@ -28,6 +28,7 @@ DEFAULT_NAMES = (
     "initial_points",
     "warm_start",
     "slots_per_trial",
+    "stopper",
 )
 
 

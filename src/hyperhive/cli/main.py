@@ -76,6 +76,16 @@ WarmStart = Annotated[
         help="An earlier run whose finished trials the optimizer learns from first.",
     ),
 ]
+StopperName = Annotated[
+    str | None,
+    typer.Option(
+        "--stopper",
+        metavar="NAME",
+        help="Stop hopeless trials early from what they report per step "
+        "(hh.report(value, step=...)): asha, median or constant. Hyperband and lce "
+        "need max_steps: set e.g. stopper = hh.stoppers.Hyperband(max_steps=27) in FILE.",
+    ),
+]
 Progress = Annotated[
     bool | None,
     typer.Option(
@@ -327,6 +337,7 @@ def run(
         None, "--max-retries", help="How often a trial whose worker died is re-run (then it fails)."
     ),
     warm_start: WarmStart = None,
+    stopper: StopperName = None,
     progress: Progress = None,
 ) -> None:
     """Search the problem defined in FILE.
@@ -334,8 +345,8 @@ def run(
     FILE defines `space` (a hyperhive.Space or a dict) and `objective(config)`. It may
     also set defaults for the options as module variables: direction, max_evals,
     timeout, trial_timeout, max_failures, max_retries, workers, executor, optimizer,
-    seed, run_dir, callbacks, initial_points, warm_start, slots_per_trial. Options
-    given here override them.
+    seed, run_dir, callbacks, initial_points, warm_start, slots_per_trial, stopper
+    (a name or a hyperhive.stoppers instance). Options given here override them.
     """
     problem, kwargs = _problem_options(
         file,
@@ -352,6 +363,7 @@ def run(
         max_retries=max_retries,
         store=store,
         warm_start=warm_start,
+        stopper=stopper,
     )
     _with_address(kwargs, executor_address)
     fresh = None
@@ -418,6 +430,7 @@ def worker(
         None, "--peer", metavar="NAME", help="This peer's name (default host-pid-random)."
     ),
     warm_start: WarmStart = None,
+    stopper: StopperName = None,
     progress: Progress = None,
 ) -> None:
     """Run one peer of a decentralized search of the problem in FILE.
@@ -426,8 +439,8 @@ def worker(
     --store and --run-dir name: they share the trials through the store, and the run
     ends for all of them once --max-evals trials are counted across peers. Without
     --store the peers share the run directory's SQLite journal (one host, local disk).
-    FILE may set defaults as for `hyperhive run` (initial_points, warm_start and
-    slots_per_trial included, with the same meaning).
+    FILE may set defaults as for `hyperhive run` (initial_points, warm_start,
+    slots_per_trial and stopper included, with the same meaning).
     """
     problem, kwargs = _problem_options(
         file,
@@ -445,6 +458,7 @@ def worker(
         max_retries=max_retries,
         peer=peer,
         warm_start=warm_start,
+        stopper=stopper,
     )
     if store is None and kwargs.get("run_dir") is None:
         fail("hyperhive worker needs --store URL (e.g. redis://host:6379/0) or --run-dir DIR")

@@ -11,12 +11,14 @@ from hyperhive.executors import TrialOutcome
 from hyperhive.executors.runner import HOST, classify
 from hyperhive.optimizers import Optimizer, get_optimizer
 from hyperhive.search.decisions import outcome_event
-from hyperhive.search.options import check_initial_points, normalize_directions
+from hyperhive.search.options import check_initial_points, check_stopper, normalize_directions
 from hyperhive.search.result import Result
 from hyperhive.search.state import RunState, finish_order
 from hyperhive.search.warm import warm_trials
 from hyperhive.space import Space, as_space
-from hyperhive.trial import Trial, TrialStatus, submit_event
+from hyperhive.stoppers import Stopper
+from hyperhive.storage.rungs import rungs_for
+from hyperhive.trial import Trial, TrialStatus, report_event, submit_event
 
 __all__ = ["Run"]
 
@@ -40,6 +42,9 @@ class Run:
         warm_start: an earlier run (its directory, or a :class:`Result`) whose
             finished trials the optimizer learns from before its first proposal
             (see ``hh.search``); they are not trials of this run.
+        stopper: None, a stopper's name or a :class:`hyperhive.stoppers.Stopper`;
+            :meth:`report` asks it whether a trial should stop. Its rungs live in
+            the run (shared by every process on ``run_dir``).
 
     Example:
         >>> run = hh.Run(space, run_dir="runs/arr")       # doctest: +SKIP
@@ -56,8 +61,10 @@ class Run:
         seed: int | None = None,
         initial_points: Sequence[Mapping[str, Any]] | None = None,
         warm_start: str | Path | Result | None = None,
+        stopper: str | Stopper | None = None,
     ) -> None:
         directions = normalize_directions(direction)
+        self.stopper = check_stopper(stopper)
         self.optimizer = get_optimizer(optimizer)
         space_obj = as_space(space)
         self._initial = check_initial_points(initial_points, space_obj)
@@ -69,6 +76,10 @@ class Run:
             self.optimizer.warm_start(warm)
         self.optimizer.tell(self._state.finished_in_order())
         self._told = {t.id for t in self._state.trials.values() if t.status.finished}
+        if self.stopper is not None:
+            self.stopper.setup(
+                directions, seed=self._state.seed, rungs=rungs_for(self._state.store)
+            )
 
     @property
     def space(self) -> Space:
@@ -108,6 +119,51 @@ class Run:
         d = self._state.artifact_dir(tid, create=True)
         return Path(d) if d is not None else None
 
+    def report(self, trial: Trial | int, value: float | Sequence[float], step: int) -> bool:
+        """Record an intermediate value of a running trial, and say whether to stop it.
+
+        The report is journaled (as ``hh.report`` inside a search); the run's stopper
+        then decides. Stop the trial's training when this returns True, and
+        :meth:`tell` its last value with ``status="stopped"``.
+
+        Example:
+            >>> for epoch in range(1, 28):                  # doctest: +SKIP
+            ...     loss = train_one_epoch()
+            ...     if run.report(trial, loss, step=epoch):
+            ...         run.tell(trial, loss, status="stopped")
+            ...         break
+            ... else:
+            ...     run.tell(trial, loss)
+
+        Args:
+            trial: the trial (or its id) from :meth:`ask`.
+            value: a float, or one float per objective.
+            step: the step (epoch) reached, from 1.
+
+        Returns:
+            True to stop the trial now; always False without a stopper.
+
+        Raises:
+            ValueError: for an unknown trial id, a trial that already ended, a step
+                below 1, or a wrong number of values.
+        """
+        tid = trial.id if isinstance(trial, Trial) else trial
+        if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+            raise ValueError(f"report(step=...) must be a positive integer, got step={step!r}")
+        self._state.load()
+        record = self._state.trials.get(int(tid)) if isinstance(tid, int) else None
+        if record is None:
+            raise ValueError(f"report(trial=...) got an unknown trial id {tid!r}")
+        if record.status.finished:
+            raise ValueError(f"trial {tid} already ended with status {record.status.value!r}")
+        stored = tuple(float(v) for v in value) if isinstance(value, Sequence) else float(value)
+        if self.stopper is not None:
+            self.stopper.losses(stored)  # checks the number of values before journaling
+        self._state.commit([report_event(record.id, step, stored, time.time())])
+        if self.stopper is None:
+            return False
+        return self.stopper.report(record.id, stored, step)
+
     def tell(
         self,
         trial: Trial | int,
@@ -121,7 +177,9 @@ class Run:
         Args:
             trial: the trial (or its id) from :meth:`ask`.
             value: what the objective returned (float, sequence or mapping).
-            status: force a status (e.g. ``"failed"``) instead of judging ``value``.
+            status: force a status (e.g. ``"failed"``) instead of judging ``value``;
+                with ``"stopped"`` (a trial :meth:`report` said to stop) ``value``, its
+                last reported value, is kept as its objective.
             reason: why, for a forced status.
 
         Raises:
@@ -137,6 +195,9 @@ class Run:
         fields: dict[str, Any]
         if status is not None:
             st, fields = TrialStatus(status), {"reason": reason}
+            if st == TrialStatus.STOPPED and value is not None:  # stopped: keep its value
+                _, fields = classify(value)
+                fields["reason"] = reason or "stopped early by a stopper"
         else:
             st, fields = classify(value)
         outcome = TrialOutcome(

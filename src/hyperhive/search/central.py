@@ -25,6 +25,7 @@ from hyperhive.search.result import Result
 from hyperhive.search.state import RunState
 from hyperhive.search.warm import warm_trials
 from hyperhive.space import as_space
+from hyperhive.stoppers import Stopper
 from hyperhive.storage import RunDir, Store
 
 __all__ = ["search"]
@@ -53,6 +54,7 @@ def search(
     initial_points: Sequence[Mapping[str, Any]] | None = None,
     warm_start: str | Path | Result | None = None,
     slots_per_trial: Callable[[dict[str, Any]], int] | None = None,
+    stopper: str | Stopper | None = None,
 ) -> Result:
     """Search ``space`` for the configuration that optimizes ``objective``.
 
@@ -103,6 +105,12 @@ def search(
         slots_per_trial: a function of a configuration giving how many of the
             ``workers`` slots its trial occupies (e.g. ``hyperhive.nas.slots_per_trial``
             for data-parallel training on N processes); None: one slot per trial.
+        stopper: stops hopeless trials early from what they report per step
+            (``hh.report(value, step=...)``): None, a name (``"asha"``,
+            ``"hyperband"``, ``"median"``, ``"lce"``, ``"constant"``) or a
+            :class:`hyperhive.stoppers.Stopper`. A stopped trial ends ``stopped`` with
+            what its objective returns. With a ``run_dir`` (or ``store``) its rungs
+            are kept in the run, so a resumed search keeps them. See ``docs/stoppers.md``.
 
     Returns:
         A :class:`hyperhive.Result`.
@@ -122,6 +130,7 @@ def search(
         max_retries=max_retries,
         callbacks=list(callbacks),
         slots_per_trial=slots_per_trial,
+        stopper=stopper,
     ).check()
     opt = get_optimizer(optimizer)
     space = as_space(space)

@@ -17,9 +17,13 @@ accounted for).
 
 Hooks for what comes next:
 
-- Stoppers that decide on live reports belong in :meth:`Loop.drain`,
-  where each report event is built: ask the stopper, and on "stop" call
-  ``self.executor.request_stop(trial_id)``; the outcome then arrives as ``stopped``.
+- Stoppers decide on live reports in :meth:`Loop.drain`, where each report event
+  is built (:meth:`Loop.decide`): the stopper sees the report after it is queued for
+  the journal, and on "stop" the loop calls ``self.executor.request_stop(trial_id)``
+  once; the trial's outcome then arrives as ``stopped``. The stopper is bound in
+  :meth:`Loop.begin` to the run's shared rung store
+  (:func:`~hyperhive.storage.rungs.rungs_for`), so peers and resumed runs see the
+  same rungs.
 
 Rules that live here:
 
@@ -43,6 +47,7 @@ import contextlib
 import logging
 import math
 import queue
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -116,11 +121,27 @@ class Loop:
         self.release_as: tuple[TrialStatus, str] | None = None
         self.remote_stop: str | None = None
         self.busy = 0.0
+        self.stopper = options.stopper
+        self.stop_asked: set[int] = set()  # trials the stopper asked to stop
+        self.report_counts: dict[int, int] = {}  # reports without a step, per trial
+        self.thread = threading.get_ident()  # the loop's thread (set again by drive)
 
     # -- the journal ----------------------------------------------------------------
     def sink(self, trial_id: int, step: int | None, value: Any, t: float) -> None:
-        """Where the executor delivers intermediate reports (any thread)."""
-        self.inbox.put(("report", trial_id, step, value, t))
+        """Where the executor delivers intermediate reports (any thread). A report made
+        in the loop's own thread (a serial executor runs the trial inside ``submit``) is
+        taken at once, so that a stopper can stop the trial while it runs."""
+        if threading.get_ident() == self.thread:
+            self.take_report(trial_id, step, value, t)
+        else:
+            self.inbox.put(("report", trial_id, step, value, t))
+
+    def take_report(self, trial_id: int, step: int | None, value: Any, t: float) -> None:
+        """Queue a report event for the journal, then let the stopper decide on it;
+        reports of trials the run does not know (a stale worker) are dropped."""
+        if trial_id in self.state.trials:
+            self.pending_events.append(report_event(trial_id, step, value, t))
+            self.decide(trial_id, step, value)
 
     def flush(self, extra: Sequence[dict[str, Any]] = ()) -> list[Trial]:
         """Commit the pending events (and ``extra``) and account for what they ended.
@@ -324,16 +345,34 @@ class Loop:
         n = 0
         while True:
             if item[0] == "report":
-                _, tid, step, value, t = item
-                # reports of trials the run does not know (a stale worker) are dropped
-                if tid in self.state.trials:
-                    self.pending_events.append(report_event(tid, step, value, t))
+                self.take_report(*item[1:])
             else:
                 n += self.finish(item[1], item[2])
             try:
                 item = self.inbox.get_nowait()
             except queue.Empty:
                 return n
+
+    def decide(self, trial_id: int, step: int | None, value: Any) -> None:
+        """Ask the stopper about one report; on "stop", ask the executor to stop the trial
+        (once). A report without a step counts as the trial's n-th report. A report the
+        stopper cannot use (a wrong number of values) is logged and does not stop."""
+        if self.stopper is None or trial_id in self.stop_asked or trial_id not in self.in_flight:
+            return
+        n = self.report_counts.get(trial_id, 0) + 1
+        self.report_counts[trial_id] = n
+        at = n if step is None else int(step)
+        if at < 1:
+            return
+        try:
+            stop = self.stopper.report(trial_id, value, at)
+        except (TypeError, ValueError) as exc:
+            logger.warning("stopper ignored a report of trial %d: %s", trial_id, exc)
+            return
+        if stop:
+            self.stop_asked.add(trial_id)
+            logger.debug("stopper: stop trial %d at step %d", trial_id, at)
+            self.executor.request_stop(trial_id)
 
     def finish(self, trial_id: int, fut: Future[TrialOutcome]) -> int:
         """Build the ``end`` event of one of this loop's trials from its outcome; a
@@ -342,6 +381,7 @@ class Loop:
         if trial is None:
             return 0
         self.slots.pop(trial_id, None)
+        self.report_counts.pop(trial_id, None)
         event = outcome_event(resolved(trial_id, fut), len(self.state.directions))
         if event["status"] == TrialStatus.LOST.value:  # its worker died
             died = self.deaths(trial) + 1  # the earlier deaths, and this one
@@ -464,6 +504,12 @@ class Loop:
         the run does not hold yet."""
         if warm:
             self.optimizer.warm_start(list(warm))
+        if self.stopper is not None:
+            from hyperhive.storage.rungs import rungs_for
+
+            self.stopper.setup(
+                self.state.directions, seed=self.state.seed, rungs=rungs_for(self.state.store)
+            )
         self.absorb(self.policy.begin(self), replay=True)
         held = [t.config for t in self.state.trials.values()]
         self.initial.extend(dict(c) for c in initial if c not in held)
@@ -471,6 +517,7 @@ class Loop:
     def drive(self, objective: Callable[[dict[str, Any]], Any]) -> str:
         """Start the executor (the optimizer prepares meanwhile), run, shut down."""
         opt, exe = self.optimizer, self.executor
+        self.thread = threading.get_ident()
         # The optimizer's imports run beside the start-up of the workers, and are done
         # before the first ask that needs them (two threads importing the same modules
         # at once can see them half initialized). Not when workers are forked from this

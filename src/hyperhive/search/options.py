@@ -8,6 +8,7 @@ parameter and the value it got.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -22,6 +23,7 @@ from hyperhive.search.callbacks import CallbackLike
 if TYPE_CHECKING:
     from hyperhive.executors import Executor
     from hyperhive.space import Space
+    from hyperhive.stoppers import Stopper
 
 __all__ = [
     "DIRECTIONS",
@@ -33,6 +35,7 @@ __all__ = [
     "check_objective",
     "check_run_meta",
     "check_seed",
+    "check_stopper",
     "normalize_directions",
     "progress_hook",
     "thread_limits",
@@ -83,6 +86,8 @@ class LoopOptions:
             ends it ``failed``).
         callbacks: functions ``cb(trial, state)`` called as each trial ends.
         slots_per_trial: worker slots a configuration's trial occupies (None: one).
+        stopper: None, a stopper's name or a :class:`~hyperhive.stoppers.Stopper`
+            (resolved to an instance or None by :meth:`check`).
     """
 
     max_evals: int | None = 100
@@ -92,6 +97,7 @@ class LoopOptions:
     max_retries: int = 1
     callbacks: list[CallbackLike] = field(default_factory=list)
     slots_per_trial: SlotsPerTrial | None = None
+    stopper: Any = None
 
     def check(self) -> LoopOptions:
         """Validate every option; returns self.
@@ -114,9 +120,41 @@ class LoopOptions:
                 "slots_per_trial must be a function of a configuration, "
                 f"got {self.slots_per_trial!r}"
             )
+        self.stopper = check_stopper(self.stopper)
         if self.max_evals is None and self.timeout is None and not self.callbacks:
             raise ValueError("give max_evals or timeout (or a stopping callback); both are None")
         return self
+
+
+def check_stopper(stopper: Any) -> Stopper | None:
+    """The stopper a search uses (None, a registered name or an instance), or a clear error.
+
+    Raises:
+        ValueError: an unknown name (the message names ``stopper`` and the valid names).
+        TypeError: anything but None, a string or a :class:`~hyperhive.stoppers.Stopper`.
+    """
+    from hyperhive.stoppers import available_stoppers, get_stopper
+
+    try:
+        resolved = get_stopper(stopper)
+    except ValueError:
+        valid = ", ".join(repr(n) for n in available_stoppers())
+        raise ValueError(
+            f"stopper must be None, a Stopper or one of {valid}, got stopper={stopper!r}"
+        ) from None
+    except TypeError:
+        raise TypeError(
+            f"stopper must be None, a name or a hyperhive.stoppers.Stopper, got stopper={stopper!r}"
+        ) from None
+    if resolved is not None:  # a stopper that cannot be bound fails now, not at the start
+        try:
+            copy.deepcopy(resolved).setup("minimize")
+        except ValueError as exc:
+            raise ValueError(
+                f"stopper={stopper!r} cannot be used as given: {exc}; pass an instance "
+                "with max_steps, e.g. hh.stoppers.Hyperband(max_steps=27)"
+            ) from None
+    return resolved
 
 
 def check_initial_points(points: Any, space: Space) -> list[dict[str, Any]]:

@@ -103,6 +103,11 @@ class Result:
     def best(self) -> Trial | None:
         """The best done trial (feasible ones first); None if no trial succeeded.
 
+        With a stopper, a trial it stopped early ends ``stopped`` and is not ``done``:
+        the best is the best trial that ran to its end. Only when no trial did are the
+        stopped trials that returned a value considered: those that reached the highest
+        step, and the best of them (feasible ones first).
+
         Raises:
             ValueError: for several objectives, where "best" is a set: use
                 :meth:`pareto_front`.
@@ -112,12 +117,26 @@ class Result:
                 f"this search has {len(self.directions)} objectives, so there is no single best "
                 "trial; use result.pareto_front() for the non-dominated trials"
             )
-        done = self.done
+        done = self.done or self._furthest_stopped()
         if not done:
             return None
         feasible = [t for t in done if t.feasible] or done
         sign = 1.0 if self.directions[0] == "minimize" else -1.0
         return min(feasible, key=lambda t: (sign * t.values[0], t.id))  # type: ignore[index]
+
+    def _furthest_stopped(self) -> list[Trial]:
+        """The stopped trials with a value that reported the highest step among them."""
+        stopped = [
+            t
+            for t in self.records
+            if t.status == TrialStatus.STOPPED and t.values is not None and len(t.values) == 1
+        ]
+
+        def last_step(t: Trial) -> int:
+            return max((r.step for r in t.reports if r.step is not None), default=0)
+
+        top = max((last_step(t) for t in stopped), default=0)
+        return [t for t in stopped if last_step(t) == top]
 
     @property
     def incumbent(self) -> Trial | None:

@@ -44,6 +44,7 @@ from hyperhive.search.result import Result
 from hyperhive.search.state import RunState
 from hyperhive.search.warm import warm_trials
 from hyperhive.space import Space, as_space
+from hyperhive.stoppers import Stopper
 from hyperhive.storage import Store
 from hyperhive.storage.claims import ClaimStore, claims_for
 from hyperhive.streams import peer_seed
@@ -99,6 +100,7 @@ def worker(
     initial_points: Sequence[Mapping[str, Any]] | None = None,
     warm_start: str | Path | Result | None = None,
     slots_per_trial: Callable[[dict[str, Any]], int] | None = None,
+    stopper: str | Stopper | None = None,
 ) -> Result:
     """Run one peer of a decentralized search; start as many peers as you like.
 
@@ -144,6 +146,8 @@ def worker(
         warm_start: as for :func:`hyperhive.search` (this peer's optimizer learns
             from them).
         slots_per_trial: as for :func:`hyperhive.search`, over this peer's workers.
+        stopper: as for :func:`hyperhive.search`; the rungs live in the shared store,
+            so every peer decides from every peer's reports.
 
     Returns:
         A :class:`hyperhive.Result` holding every peer's trials.
@@ -158,6 +162,7 @@ def worker(
         max_retries=max_retries,
         callbacks=list(callbacks),
         slots_per_trial=slots_per_trial,
+        stopper=stopper,
     ).check()
     check_positive("lease", lease, integer=False, allow_none=False)
     check_positive("poll", poll, integer=False, allow_none=False)

@@ -24,6 +24,7 @@ TAIL_COLUMNS = (
     "attempt",
     "retry_of",
     "peer",
+    "steps",
 )
 """The columns after parameters, metadata and constraints, in order."""
 
@@ -34,6 +35,14 @@ def _time(value: float | None) -> float:
     return _NAN if value is None else float(value)
 
 
+def _last_step(t: Trial) -> float:
+    """The step of the trial's last report that has one (NaN when none)."""
+    for r in reversed(t.reports):
+        if r.step is not None:
+            return float(r.step)
+    return _NAN
+
+
 def trials_frame(trials: Iterable[Trial], directions: int) -> pd.DataFrame:
     """One row per trial, in the order given.
 
@@ -42,7 +51,8 @@ def trials_frame(trials: Iterable[Trial], directions: int) -> pd.DataFrame:
     for every parameter of any configuration (NaN where a trial lacks it),
     ``m:<key>`` for every metadata key, ``c:<i>`` for constraints when any trial
     has them, then :data:`TAIL_COLUMNS`. Times are floats (seconds since the epoch,
-    NaN when unknown); ``retry_of`` is a nullable integer.
+    NaN when unknown); ``retry_of`` is a nullable integer; ``steps`` is the step of the
+    trial's last report (``hh.report(value, step=...)``), NaN when it reported none.
 
     Args:
         trials: the trial records.
@@ -108,4 +118,5 @@ def trials_frame(trials: Iterable[Trial], directions: int) -> pd.DataFrame:
     columns["attempt"] = pd.array([int(t.attempt) for t in records], dtype="int64")
     columns["retry_of"] = pd.array([t.retry_of for t in records], dtype="Int64")
     columns["peer"] = [t.peer for t in records]
+    columns["steps"] = pd.array([_last_step(t) for t in records], dtype="float64")
     return pd.DataFrame(columns, index=pd.RangeIndex(n))
