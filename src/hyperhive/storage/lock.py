@@ -34,6 +34,8 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from hyperhive.errors import UsageError
+
 __all__ = ["DriverLock", "RunLockedError"]
 
 logger = logging.getLogger("hyperhive")
@@ -49,7 +51,7 @@ _held: weakref.WeakSet[DriverLock] = weakref.WeakSet()
 _held_guard = threading.Lock()
 
 
-class RunLockedError(RuntimeError):
+class RunLockedError(UsageError, RuntimeError):
     """Another driver holds the run directory.
 
     Attributes:

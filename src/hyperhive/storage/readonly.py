@@ -20,6 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+from hyperhive.errors import UsageError
 from hyperhive.storage.base import Store, StoreWarning
 from hyperhive.storage.codec import loads
 from hyperhive.storage.sqlite import JOURNAL_NAME
@@ -30,7 +31,7 @@ _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 _CHUNK = 2000
 
 
-class ReadOnlyStoreError(PermissionError):
+class ReadOnlyStoreError(UsageError, PermissionError):
     """A write was attempted through a reader."""
 
 
